@@ -1,0 +1,161 @@
+"""`dbspecialist`: serve the MCP server (stdio or HTTP) or run the demo.
+
+Heavy modules (the MCP SDK, drivers, rich) are imported inside the commands that need them,
+so `--help` and config errors are instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from dbspecialist import __version__
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+
+
+def _add_connection_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", type=Path, metavar="FILE", help='TOML file with [connections.NAME] url = "..." tables'
+    )
+    parser.add_argument(
+        "--db",
+        action="append",
+        default=[],
+        metavar="NAME=URL",
+        help="add a connection (repeatable); overrides the config file and DBSPECIALIST_DB_<NAME>",
+    )
+    parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], type=str.upper)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dbspecialist",
+        description="An MCP server that gives your assistant a senior database specialist.",
+    )
+    parser.add_argument("--version", action="version", version=f"dbspecialist {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the MCP server (stdio by default, --http for remote clients)")
+    _add_connection_options(serve)
+    serve.add_argument("--http", action="store_true", help="serve Streamable HTTP at /mcp and SSE at /sse")
+    serve.add_argument("--host", default=DEFAULT_HOST, help=f"HTTP bind address (default {DEFAULT_HOST})")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"HTTP port (default {DEFAULT_PORT})")
+    serve.add_argument("--auth-token", help="bearer token required on HTTP (or DBSPECIALIST_AUTH_TOKEN)")
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="HOST[:PORT|:*]",
+        help="accept this Host header too (repeatable; loopback names are always accepted)",
+    )
+    serve.add_argument(
+        "--allowed-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="accept this Origin header too, e.g. https://app.example.com (repeatable)",
+    )
+
+    demo = commands.add_parser("demo", help="start the server, call every tool with a real client, print a report")
+    _add_connection_options(demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from dbspecialist.errors import ConfigError
+    from dbspecialist.redaction import redact
+
+    try:
+        if args.command == "serve":
+            return _serve(args)
+        return _demo(args)
+    except ConfigError as exc:
+        print(f"dbspecialist: configuration error: {redact(str(exc))}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _settings_and_connections(args: argparse.Namespace, default_level: str | None = None):  # type: ignore[no-untyped-def]
+    from dbspecialist.config import ConnectionSet, ServerSettings, load_connections
+    from dbspecialist.logs import setup_logging
+    from dbspecialist.redaction import register_secret
+    from dbspecialist.sample import sample_connection
+
+    settings = ServerSettings()
+    register_secret(settings.auth_token)
+    setup_logging(args.log_level or default_level or settings.log_level)
+    connections: ConnectionSet = load_connections(config_path=args.config or settings.config, cli_dbs=args.db)
+    if not len(connections):
+        sample = sample_connection(settings.cache_dir)
+        connections.connections[sample.name] = sample
+    return settings, connections
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import logging
+
+    from dbspecialist.redaction import register_secret
+
+    settings, connections = _settings_and_connections(args)
+    token = args.auth_token or settings.auth_token
+    register_secret(token)
+    log = logging.getLogger("dbspecialist")
+    from dbspecialist.server.app import build_server
+    from dbspecialist.server.state import ServerState
+
+    state = ServerState.from_connections(connections)
+    mcp = build_server(state)
+    log.info("connections: %s", ", ".join(f"{c.name} ({c.engine})" for c in connections))
+    if not args.http:
+        import anyio
+
+        async def run_stdio() -> None:
+            try:
+                await mcp.run_stdio_async()
+            finally:
+                await state.registry.close()
+
+        anyio.run(run_stdio)
+        return 0
+
+    import uvicorn
+
+    from dbspecialist.server.http import build_http_app
+
+    app = build_http_app(
+        mcp,
+        state,
+        host=args.host,
+        auth_token=token,
+        allowed_hosts=args.allowed_host,
+        allowed_origins=args.allowed_origin,
+    )
+    log.info(
+        "serving Streamable HTTP at http://%s:%d/mcp and SSE at /sse (auth: %s)",
+        args.host,
+        args.port,
+        "bearer token" if token else "none, loopback only",
+    )
+    uvicorn.run(app, host=args.host, port=args.port, log_level=(args.log_level or settings.log_level).lower())
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    import anyio
+
+    from dbspecialist.demo import render_report, run_demo
+
+    _settings, connections = _settings_and_connections(args, default_level="WARNING")
+    report = anyio.run(run_demo, connections)
+    render_report(report)
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,187 @@
+"""`dbspecialist demo`: a real MCP client calls every registered tool and reports what came back.
+
+Each tool has a demo plan below; a registered tool without one fails the demo, so new tools
+cannot be forgotten.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from mcp import Client
+
+from dbspecialist.config import ConnectionSet
+
+SAMPLE_QUERY = """\
+SELECT c.id, c.first_name || ' ' || c.last_name AS customer, COUNT(o.id) AS orders,
+       SUM(o.total_cents) / 100.0 AS revenue
+FROM customers AS c JOIN orders AS o ON o.customer_id = c.id
+WHERE o.status <> 'cancelled'
+GROUP BY c.id ORDER BY revenue DESC LIMIT 5"""
+
+
+@dataclass
+class DemoStep:
+    tool: str
+    arguments: dict[str, Any]
+    ok: bool
+    elapsed_ms: float
+    lines: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DemoReport:
+    server: str
+    protocol: str
+    tools: list[str]
+    steps: list[DemoStep] = field(default_factory=list)
+    missing_plans: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing_plans and all(s.ok for s in self.steps) and bool(self.steps)
+
+
+@dataclass
+class DemoContext:
+    client: Client
+    connections: list[str]
+    usable: list[str] = field(default_factory=list)
+    first_table: dict[str, str] = field(default_factory=dict)
+    sample: set[str] = field(default_factory=set)
+
+
+async def _call(ctx: DemoContext, tool: str, arguments: dict[str, Any]) -> tuple[DemoStep, dict[str, Any]]:
+    started = time.perf_counter()
+    result = await ctx.client.call_tool(tool, arguments)
+    elapsed = (time.perf_counter() - started) * 1000
+    data = result.structured_content or {}
+    step = DemoStep(tool=tool, arguments=arguments, ok=not result.is_error, elapsed_ms=elapsed)
+    if result.is_error:
+        step.lines.append("error: " + " ".join(getattr(c, "text", "") for c in result.content))
+    return step, data
+
+
+async def plan_list_connections(ctx: DemoContext) -> list[DemoStep]:
+    step, data = await _call(ctx, "list_connections", {})
+    for conn in data.get("connections", []):
+        state = conn["server_version"] if conn["status"] == "ok" else f"unavailable: {conn['error']}"
+        ro = "read-only" if conn["read_only"] else "READ-WRITE"
+        step.lines.append(f"{conn['name']}: {conn['engine']} {state} ({ro}) {conn['url']}")
+        if conn["status"] == "ok":
+            ctx.usable.append(conn["name"])
+        if conn.get("sample"):
+            ctx.sample.add(conn["name"])
+    return [step]
+
+
+async def plan_describe_schema(ctx: DemoContext) -> list[DemoStep]:
+    steps = []
+    for name in ctx.usable:
+        step, data = await _call(ctx, "describe_schema", {"connection": name})
+        tables = data.get("tables", [])
+        step.lines.append(f"{name}: {data.get('total_tables', 0)} tables")
+        for table in tables[:8]:
+            rows = table.get("row_estimate")
+            fks = len(table.get("foreign_keys") or [])
+            idx = len(table.get("indexes") or [])
+            step.lines.append(
+                f"  {table['name']}: {table['column_count']} columns, "
+                f"{'?' if rows is None else f'{rows:,}'} rows, {fks} foreign keys, {idx} indexes"
+            )
+        if len(tables) > 8:
+            step.lines.append(f"  … and {len(tables) - 8} more")
+        if data.get("note"):
+            step.lines.append(f"  note: {data['note']}")
+        if tables:
+            ctx.first_table[name] = tables[0]["name"]
+        steps.append(step)
+    return steps
+
+
+async def plan_run_query(ctx: DemoContext) -> list[DemoStep]:
+    steps = []
+    for name in ctx.usable:
+        if name in ctx.sample:
+            query = SAMPLE_QUERY
+        elif name in ctx.first_table:
+            quoted = '"' + ctx.first_table[name].replace('"', '""') + '"'
+            query = f"SELECT * FROM {quoted} LIMIT 5"
+        else:
+            query = "SELECT 1 AS ok"
+        step, data = await _call(ctx, "run_query", {"connection": name, "query": query})
+        if step.ok:
+            step.lines.append(
+                f"{name}: {data['row_count']} rows in {data['elapsed_ms']:.1f} ms"
+                f"{' (truncated)' if data['truncated'] else ''}"
+            )
+            step.lines.append("  " + " | ".join(data["columns"]))
+            for row in data["rows"][:5]:
+                step.lines.append("  " + " | ".join(str(v) for v in row))
+        steps.append(step)
+        refused, _ = await _call(ctx, "run_query", {"connection": name, "query": "DELETE FROM orders"})
+        refused.ok = not refused.ok  # the guard must refuse it
+        refused.lines = [f"{name}: a DELETE was {'refused, as it must be' if refused.ok else 'NOT refused'}"]
+        steps.append(refused)
+    return steps
+
+
+PLANS: dict[str, Callable[[DemoContext], Awaitable[list[DemoStep]]]] = {
+    "list_connections": plan_list_connections,
+    "describe_schema": plan_describe_schema,
+    "run_query": plan_run_query,
+}
+
+
+async def run_demo(connections: ConnectionSet) -> DemoReport:
+    """Start the server in-process, connect a real MCP client, and exercise every tool."""
+    from dbspecialist.server.app import build_server
+    from dbspecialist.server.state import ServerState
+
+    state = ServerState.from_connections(connections)
+    server = build_server(state)
+    try:
+        async with Client(server) as client:
+            listed = await client.list_tools()
+            names = [t.name for t in listed.tools]
+            info = client.server_info
+            report = DemoReport(
+                server=f"{info.name} {info.version}" if info else "dbspecialist",
+                protocol=client.protocol_version,
+                tools=names,
+            )
+            report.missing_plans = [n for n in names if n not in PLANS]
+            ctx = DemoContext(client=client, connections=connections.names())
+            for name in PLANS:
+                if name in names:
+                    report.steps.extend(await PLANS[name](ctx))
+            return report
+    finally:
+        await state.registry.close()
+
+
+def render_report(report: DemoReport) -> None:
+    """Print the report with rich (to stdout)."""
+    from rich.console import Console
+    from rich.panel import Panel
+    from rich.text import Text
+
+    console = Console()
+    console.print(
+        Panel.fit(
+            f"[bold]{report.server}[/] over MCP {report.protocol} (in-memory client)\ntools: {', '.join(report.tools)}",
+            title="dbspecialist demo",
+        )
+    )
+    for step in report.steps:
+        mark = "[green]✔[/]" if step.ok else "[red]✘[/]"
+        args = ", ".join(f"{k}={v!r}" if len(repr(v)) < 40 else f"{k}=…" for k, v in step.arguments.items())
+        console.print(f"{mark} [bold]{step.tool}[/]({args})  [dim]{step.elapsed_ms:.1f} ms[/]")
+        for line in step.lines:
+            console.print(Text("    " + line))
+    for name in report.missing_plans:
+        console.print(f"[red]✘ tool {name} has no demo plan[/]")
+    console.print("[bold green]demo passed[/]" if report.ok else "[bold red]demo failed[/]")

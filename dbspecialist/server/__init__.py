@@ -1,0 +1,1 @@
+"""MCP wiring only: the server, its tools, and the HTTP app (auth, origin checks)."""

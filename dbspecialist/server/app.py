@@ -1,0 +1,32 @@
+"""Build the one MCPServer named `dbspecialist`."""
+
+from __future__ import annotations
+
+from mcp.server import MCPServer
+
+from dbspecialist import __version__
+from dbspecialist.server.state import ServerState
+from dbspecialist.server.tools import register_tools
+
+INSTRUCTIONS = """\
+dbspecialist is a senior database specialist for PostgreSQL, MySQL/MariaDB, SQLite, MongoDB and Redis.
+Reach for it when the user shares a schema file or DDL, asks why a query is slow, wants indexes,
+plans a migration or a column change on a big table, asks about scaling, or tunes server config.
+Start with list_connections to see which databases are configured (a bundled SQLite sample shop
+called `sample` is there when none is), describe_schema to learn tables, columns, keys and indexes,
+and run_query for read-only SQL. Every connection is read-only unless configured otherwise.
+Give specific, measured advice with the exact SQL to apply it.
+"""
+
+
+def build_server(state: ServerState) -> MCPServer:
+    mcp: MCPServer = MCPServer(
+        "dbspecialist",
+        title="dbspecialist",
+        description="A database specialist: schema, queries, plans, indexes, migrations, tuning.",
+        instructions=INSTRUCTIONS,
+        version=__version__,
+        website_url="https://github.com/dbspecialist/dbspecialist",
+    )
+    register_tools(mcp, state)
+    return mcp

@@ -1,0 +1,130 @@
+"""The MCP tools: validate arguments, call an adapter, shape the result. No expertise here."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any, Literal
+
+from mcp.server import MCPServer
+from mcp.types import ToolAnnotations
+from pydantic import Field
+
+from dbspecialist.errors import DBSpecialistError, QueryError
+from dbspecialist.redaction import redact
+from dbspecialist.server.errors import tool_errors
+from dbspecialist.server.models import ConnectionInfo, ConnectionList, QueryOutput, SchemaDescription
+from dbspecialist.server.schema_view import describe
+from dbspecialist.server.state import ServerState
+
+# Annotations come from a tool's kind, in one place.
+READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+WRITES_POSSIBLE = ToolAnnotations(
+    read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False
+)
+VERSION_TIMEOUT_S = 5.0
+
+
+def register_tools(mcp: MCPServer, state: ServerState) -> None:
+    """Register every tool on `mcp`, bound to `state`."""
+
+    @mcp.tool(annotations=READ_ONLY, title="List database connections")
+    @tool_errors
+    async def list_connections() -> ConnectionList:
+        """List the databases this server can reach: name, engine, masked URL, server version, read-only flag.
+
+        Call this first to learn which `connection` names the other tools accept. A connection
+        whose server is down is listed with status "unavailable" and the reason.
+        """
+        return ConnectionList(
+            connections=list(await asyncio.gather(*(_info(state, c.name) for c in state.connections)))
+        )
+
+    @mcp.tool(annotations=READ_ONLY, title="Describe a database schema")
+    @tool_errors
+    async def describe_schema(
+        connection: Annotated[str, Field(description="connection name from list_connections")],
+        schema: Annotated[str | None, Field(description="only this schema (e.g. 'public'; SQLite: 'main')")] = None,
+        tables: Annotated[list[str] | None, Field(description="only these tables (names, case-sensitive)")] = None,
+        detail: Annotated[
+            Literal["summary", "full"],
+            Field(description="'summary': compact columns/keys/indexes; 'full': every catalog attribute"),
+        ] = "summary",
+        offset: Annotated[int, Field(ge=0, description="skip this many tables (paging; see next_offset)")] = 0,
+    ) -> SchemaDescription:
+        """Describe tables: columns (type, nullable, default), primary key, foreign keys, indexes, row estimates.
+
+        Use it before writing or reviewing SQL against a database. Large catalogs come back compact
+        and paged (`truncated`, `next_offset`, `note` say so); ask for specific `tables` to see them in full.
+        """
+        adapter = await state.registry.get(connection)
+        catalog = await adapter.introspect(schema=schema, tables=tables)
+        if tables:
+            found = {t.name for t in catalog.tables}
+            missing = [t for t in tables if t not in found]
+            if missing and not found:
+                raise QueryError(
+                    f"no table named {', '.join(map(repr, missing))} in {connection!r}; "
+                    "call describe_schema without `tables` to list them"
+                )
+        result = describe(adapter.config.name, catalog, detail=detail, offset=offset)
+        if tables and (missing := [t for t in tables if t not in {x.name for x in catalog.tables}]):
+            extra = f"Not found: {', '.join(missing)}."
+            result = result.model_copy(update={"note": f"{result.note} {extra}" if result.note else extra})
+        return result
+
+    run_annotations = WRITES_POSSIBLE if state.any_writable else READ_ONLY
+
+    @mcp.tool(annotations=run_annotations, title="Run a read-only query")
+    @tool_errors
+    async def run_query(
+        connection: Annotated[str, Field(description="connection name from list_connections")],
+        query: Annotated[str, Field(description="exactly one read statement (SELECT / WITH ... SELECT / VALUES)")],
+        params: Annotated[
+            list[Any] | dict[str, Any] | None,
+            Field(description="bind parameters: a list for ? / $1 placeholders, an object for :name"),
+        ] = None,
+        max_rows: Annotated[
+            int | None, Field(ge=1, le=100_000, description="row cap (default: the connection's max_rows)")
+        ] = None,
+    ) -> QueryOutput:
+        """Run one read-only SQL statement and return columns and rows, capped and time-limited.
+
+        The statement is parsed first and refused unless it is a single read (no writes, DDL,
+        transaction control, ATTACH or settings changes); the database also enforces read-only.
+        Rows stop at `max_rows` (or the byte cap) with `truncated=true`; long queries are stopped
+        at the connection's statement timeout.
+        """
+        adapter = await state.registry.get(connection)
+        options = adapter.config.options
+        result = await adapter.run_read_only(
+            query,
+            params,
+            max_rows=min(max_rows or options.max_rows, 100_000),
+            max_bytes=options.max_bytes,
+            timeout_ms=options.statement_timeout_ms,
+        )
+        return QueryOutput(connection=adapter.config.name, engine=adapter.config.engine, **result.model_dump())
+
+
+async def _info(state: ServerState, name: str) -> ConnectionInfo:
+    config = state.registry.config(name)
+    version: str | None = None
+    error: str | None = None
+    try:
+        adapter = await state.registry.get(name)
+        version = await asyncio.wait_for(adapter.server_version(), VERSION_TIMEOUT_S)
+    except DBSpecialistError as exc:
+        error = redact(str(exc))
+    except TimeoutError:
+        error = f"no answer from {config.host_port} within {VERSION_TIMEOUT_S:.0f} s"
+    return ConnectionInfo(
+        name=config.name,
+        engine=config.engine,
+        url=config.redacted_url,
+        server_version=version,
+        read_only=config.options.read_only,
+        status="ok" if error is None else "unavailable",
+        error=error,
+        source=config.source,
+        sample=config.is_sample,
+    )
