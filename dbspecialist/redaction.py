@@ -56,6 +56,12 @@ def register_secret(value: str | None) -> None:
             _secrets.add(quote(value, safe=""))
 
 
+def forget_secrets() -> None:
+    """Drop every registered secret (for tests, which configure many servers in one process)."""
+    with _lock:
+        _secrets.clear()
+
+
 def redact_url(url: str) -> str:
     """Return `url` with its password and secret query parameters masked."""
     try:

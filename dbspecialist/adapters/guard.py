@@ -80,6 +80,17 @@ def _refuse(reason: str) -> QueryRefusedError:
     return QueryRefusedError(f"Refused by the read-only guard: {reason}")
 
 
+def _leading_keyword(sql: str) -> str:
+    import sqlglot.tokens
+
+    try:
+        tokens = sqlglot.tokens.Tokenizer().tokenize(sql)
+    except Exception:
+        tokens = []
+    words = [t.text.upper() for t in tokens if t.text.strip()]
+    return words[0] if words else "the statement"
+
+
 def _strip_comments(sql: str) -> str:
     import sqlglot.tokens
 
@@ -116,13 +127,11 @@ def check_sqlite(sql: str) -> Accepted:
         raise _refuse(f"{len(statements)} statements were given; send exactly one statement per call")
     root = statements[0]
 
-    if isinstance(root, exp.Command):
-        keyword = str(root.this).upper()
-        raise _refuse(f"{keyword} statements are not read-only queries; only SELECT, WITH ... SELECT and VALUES are")
     if not isinstance(root, exp.Select | exp.SetOperation | exp.Values | exp.Subquery):
+        known = (exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Create, exp.Drop, exp.Alter, exp.Attach)
+        keyword = root.key.upper() if isinstance(root, known) else _leading_keyword(sql)
         raise _refuse(
-            f"{root.key.upper()} statements are not allowed; only SELECT, WITH ... SELECT, VALUES and "
-            "read-only PRAGMAs are"
+            f"{keyword} is not a read statement; only SELECT, WITH ... SELECT, VALUES and read-only PRAGMAs are allowed"
         )
     write_nodes = (
         exp.Insert,

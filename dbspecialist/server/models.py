@@ -47,7 +47,11 @@ class SchemaDescription(BaseModel):
     total_tables: int = Field(description="tables matching the filters")
     offset: int
     returned: int
-    tables: list[TableSummary] = Field(default_factory=list, description="summary entries (detail=summary)")
+    tables: list[TableSummary] = Field(default_factory=list, description="entries with columns (detail=summary)")
+    compact: list[str] = Field(
+        default_factory=list,
+        description="large catalogs: one line per table, 'schema.name: N columns, ~R rows' (detail=summary)",
+    )
     details: list[Table] = Field(default_factory=list, description="full table models (detail=full)")
     truncated: bool = False
     next_offset: int | None = Field(default=None, description="pass as offset to get the next page")

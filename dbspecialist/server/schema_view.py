@@ -5,7 +5,7 @@ from __future__ import annotations
 from dbspecialist.adapters.catalog import Catalog, Column, ForeignKey, Index, Table
 from dbspecialist.server.models import SchemaDescription, TableSummary
 
-SUMMARY_BUDGET_BYTES = 40_000
+SUMMARY_BUDGET_BYTES = 40_000  # keeps a page (as indented JSON text) under 50 KB
 FULL_BUDGET_BYTES = 120_000
 
 
@@ -45,18 +45,25 @@ def index_text(index: Index) -> str:
     return text
 
 
-def summarise(table: Table, *, with_columns: bool) -> TableSummary:
+def summarise(table: Table) -> TableSummary:
     return TableSummary(
         name=table.name,
         schema_name=table.schema_name,
         kind=table.kind,
         row_estimate=table.row_estimate,
         column_count=len(table.columns),
-        columns=[column_text(c) for c in table.columns] if with_columns else None,
-        primary_key=(table.primary_key.columns if table.primary_key else []) if with_columns else None,
-        foreign_keys=[fk_text(f) for f in table.foreign_keys] if with_columns else None,
-        indexes=[index_text(i) for i in table.indexes] if with_columns else None,
+        columns=[column_text(c) for c in table.columns],
+        primary_key=table.primary_key.columns if table.primary_key else [],
+        foreign_keys=[fk_text(f) for f in table.foreign_keys],
+        indexes=[index_text(i) for i in table.indexes],
     )
+
+
+def compact_line(table: Table) -> str:
+    """`schema.name: 8 columns, ~1,200 rows` (+ kind when not a plain table)."""
+    rows = "rows unknown" if table.row_estimate is None else f"~{table.row_estimate:,} rows"
+    kind = "" if table.kind == "table" else f" [{table.kind}]"
+    return f"{table.qualified_name}{kind}: {len(table.columns)} columns, {rows}"
 
 
 def describe(
@@ -80,7 +87,7 @@ def describe(
         picked: list[Table] = []
         used = 0
         for table in window:
-            size = len(table.model_dump_json(exclude_defaults=True))
+            size = len(table.model_dump_json())
             if picked and used + size > limit:
                 break
             picked.append(table)
@@ -88,25 +95,23 @@ def describe(
         result = base.model_copy(update={"details": picked, "returned": len(picked)})
     else:
         limit = budget or SUMMARY_BUDGET_BYTES
-        rich = [summarise(t, with_columns=True) for t in window]
-        rich_size = sum(len(s.model_dump_json(exclude_none=True)) for s in rich)
-        entries = rich
-        note = None
-        if rich_size > limit:
-            entries = [summarise(t, with_columns=False) for t in window]
+        rich = [summarise(t) for t in window]
+        if sum(len(s.model_dump_json()) for s in rich) <= limit:
+            result = base.model_copy(update={"tables": rich, "returned": len(rich)})
+        else:
+            lines: list[str] = []
+            used = 0
+            for t in window:
+                line = compact_line(t)
+                if lines and used + len(line) + 3 > limit:
+                    break
+                lines.append(line)
+                used += len(line) + 3
             note = (
-                f"{total} tables is too many to show with columns; entries are compact. "
+                f"{total} tables is too many to show with columns, so each is one line. "
                 "Pass tables=[...] (or detail='full') to see columns, keys and indexes."
             )
-        picked_s: list[TableSummary] = []
-        used = 0
-        for entry in entries:
-            size = len(entry.model_dump_json(exclude_none=True))
-            if picked_s and used + size > limit:
-                break
-            picked_s.append(entry)
-            used += size
-        result = base.model_copy(update={"tables": picked_s, "returned": len(picked_s), "note": note})
+            result = base.model_copy(update={"compact": lines, "returned": len(lines), "note": note})
     end = offset + result.returned
     if end < total:
         more = f"Showing tables {offset + 1}-{end} of {total}; call again with offset={end} for more."
