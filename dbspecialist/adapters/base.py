@@ -9,7 +9,7 @@ import json
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -78,6 +78,28 @@ class RowCollector:
         return True
 
 
+class Setting(BaseModel):
+    """One configuration setting as the server reports it."""
+
+    name: str
+    value: str | None
+    unit: str | None = None
+    source: str | None = Field(default=None, description="default, configuration file, command line, ...")
+    category: str | None = None
+    restart_required: bool | None = Field(default=None, description="true when a change needs a restart")
+    description: str | None = None
+
+
+class ExplainResult(BaseModel):
+    """The engine's own plan, untouched: later engines normalise it."""
+
+    engine: str
+    format: Literal["json", "text", "rows"]
+    analyzed: bool
+    plan: Any = Field(description="JSON document (json), text (text) or list of row objects (rows)")
+    statement: str
+
+
 class NotSupportedError(DBSpecialistError):
     code = "not_supported"
 
@@ -109,6 +131,18 @@ class DatabaseAdapter(ABC):
         timeout_ms: int,
     ) -> QueryResult:
         """Run one guarded read statement; rows are capped while they stream."""
+
+    async def explain(self, statement: str, *, analyze: bool = False, timeout_ms: int) -> ExplainResult:
+        """The raw plan of one guarded statement (`analyze` runs it, always rolled back)."""
+        raise NotSupportedError(f"explain is not available for {self.engine} yet")
+
+    async def settings(self) -> list[Setting]:
+        """Current configuration with units and sources."""
+        raise NotSupportedError(f"settings are not available for {self.engine} yet")
+
+    async def statistics(self) -> dict[str, Any]:
+        """Raw health counters, keyed by their source (view, command or section name)."""
+        raise NotSupportedError(f"statistics are not available for {self.engine} yet")
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release pools and files."""

@@ -7,16 +7,28 @@ Sizes are bytes, times are ISO-8601 strings, counts are plain integers; `None` m
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-TableKind = Literal["table", "view", "materialized_view", "partitioned_table", "foreign_table", "virtual_table"]
+TableKind = Literal[
+    "table", "view", "materialized_view", "partitioned_table", "foreign_table", "virtual_table", "collection"
+]
 FKAction = Literal["no action", "restrict", "cascade", "set null", "set default"]
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class FieldSample(_Model):
+    """What a sample of documents says about one field (document stores)."""
+
+    presence_pct: float = Field(description="% of sampled documents that have the field")
+    type_counts: dict[str, int] = Field(default_factory=dict, description="BSON type name → documents")
+    array_length_min: int | None = None
+    array_length_max: int | None = None
+    array_length_avg: float | None = None
 
 
 class Column(_Model):
@@ -29,6 +41,7 @@ class Column(_Model):
     generated: str | None = Field(default=None, description="generation expression for generated columns")
     collation: str | None = None
     comment: str | None = None
+    sample: FieldSample | None = Field(default=None, description="document stores: sampled field statistics")
 
 
 class PrimaryKey(_Model):
@@ -71,6 +84,8 @@ class Index(_Model):
     size_bytes: int | None = None
     scans: int | None = None
     origin: Literal["index", "unique_constraint", "primary_key"] = "index"
+    sparse: bool = False
+    ttl_seconds: int | None = Field(default=None, description="MongoDB TTL indexes: expireAfterSeconds")
 
 
 class Trigger(_Model):
@@ -103,6 +118,10 @@ class Table(_Model):
     options: dict[str, str] = Field(default_factory=dict, description="engine-specific: WITHOUT ROWID, ENGINE=...")
     definition: str | None = Field(default=None, description="view query text")
     comment: str | None = None
+    validator: dict[str, Any] | None = Field(default=None, description="MongoDB collection validator")
+    stats: dict[str, Any] = Field(
+        default_factory=dict, description="engine-specific counters (collStats, document sizes, n_dead_tup, ...)"
+    )
 
     @property
     def qualified_name(self) -> str:
@@ -123,6 +142,41 @@ class Extension(_Model):
     version: str | None = None
 
 
+class KeyPattern(_Model):
+    """Redis keys grouped by shape, e.g. `user:*:session`, from a SCAN sample."""
+
+    pattern: str
+    type: str
+    sampled_keys: int
+    ttl_share_pct: float = Field(description="% of sampled keys with an expiry")
+    memory_bytes_avg: float | None = None
+    memory_bytes_sampled: int | None = None
+
+
+class BigKey(_Model):
+    key: str
+    type: str
+    memory_bytes: int | None = None
+    length: int | None = Field(default=None, description="elements (list/set/hash/zset/stream) or bytes (string)")
+
+
+class RedisDatabase(_Model):
+    db: int
+    keys: int
+    expires: int
+    avg_ttl_ms: int | None = None
+
+
+class Keyspace(_Model):
+    """Redis: what a SCAN-based sample says about the keys (never KEYS *)."""
+
+    databases: list[RedisDatabase] = Field(default_factory=list)
+    sampled_keys: int = 0
+    patterns: list[KeyPattern] = Field(default_factory=list)
+    biggest_keys: list[BigKey] = Field(default_factory=list)
+    info: dict[str, dict[str, Any]] = Field(default_factory=dict, description="INFO sections (selected)")
+
+
 class Catalog(_Model):
     engine: str
     server_version: str | None = None
@@ -132,6 +186,7 @@ class Catalog(_Model):
     tables: list[Table] = Field(default_factory=list)
     sequences: list[Sequence] = Field(default_factory=list)
     extensions: list[Extension] = Field(default_factory=list)
+    keyspace: Keyspace | None = Field(default=None, description="Redis only")
     round_trips: int | None = Field(default=None, description="queries the adapter needed (constant per engine)")
 
     def table(self, name: str, schema: str | None = None) -> Table | None:
