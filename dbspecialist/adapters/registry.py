@@ -13,6 +13,10 @@ from dbspecialist.errors import UnknownConnectionError
 # engine → "module:Class"; modules are imported only when a connection of that engine is used.
 ADAPTERS: dict[str, str] = {
     "sqlite": "dbspecialist.adapters.sqlite:SQLiteAdapter",
+    "postgresql": "dbspecialist.adapters.postgres:PostgresAdapter",
+    "mysql": "dbspecialist.adapters.mysql:MySQLAdapter",
+    "mongodb": "dbspecialist.adapters.mongodb:MongoAdapter",
+    "redis": "dbspecialist.adapters.redis:RedisAdapter",
 }
 
 
@@ -49,7 +53,13 @@ class AdapterRegistry:
                         "support is not available in this version yet (SQLite is)."
                     )
                 module_name, _, class_name = target.partition(":")
-                cls = getattr(importlib.import_module(module_name), class_name)
+                try:
+                    cls = getattr(importlib.import_module(module_name), class_name)
+                except ImportError as exc:
+                    raise NotSupportedError(
+                        f"connection {config.name!r} is a {config.engine} database, but its adapter could not "
+                        f"be loaded ({exc}); live {config.engine} support is not available in this version yet."
+                    ) from None
                 adapter = cls(config)
                 self._adapters[config.name] = adapter
         return adapter

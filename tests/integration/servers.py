@@ -1,4 +1,4 @@
-"""Integration tests talk to real servers on loopback. Outside CI an unreachable server skips
+"""Reachability of the real test servers. Integration tests talk to real servers on loopback: outside CI an
 its tests with a loud reason; under CI=true it fails them."""
 
 from __future__ import annotations
