@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import re
 import sqlite3
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -15,7 +16,7 @@ from urllib.parse import quote
 
 import aiosqlite
 
-from dbspecialist.adapters.base import DatabaseAdapter, Params, QueryResult, RowCollector
+from dbspecialist.adapters.base import DatabaseAdapter, ExplainResult, Params, QueryResult, RowCollector, Setting
 from dbspecialist.adapters.catalog import (
     Catalog,
     CheckConstraint,
@@ -66,13 +67,48 @@ STAT1_SQL: Final = "SELECT tbl, idx, stat FROM sqlite_stat1"
 SIZES_SQL: Final = "SELECT name, SUM(pgsize) FROM dbstat GROUP BY name"
 COUNT_LIMIT_BYTES: Final = 64 * 1024 * 1024  # exact counts only for files up to this size
 
+
+class _ThreadFlag(threading.local):
+    value = False
+
+    def get(self) -> bool:
+        return self.value
+
+
 # sqlite3 authorizer action codes allowed for user statements.
 _ALLOWED_ACTIONS: Final = frozenset({sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_RECURSIVE})
 _PROGRESS_EVERY: Final = 2_000  # VM instructions between deadline checks
+# Set on the worker thread only while the adapter itself reads settings (never for user SQL).
+_INTERNAL_READ: Final = _ThreadFlag()
+
+# PRAGMAs reported by settings(): name → unit.
+SETTINGS_PRAGMAS: Final = {
+    "journal_mode": None,
+    "synchronous": None,
+    "cache_size": "pages (negative: KiB)",
+    "page_size": "bytes",
+    "mmap_size": "bytes",
+    "busy_timeout": "ms",
+    "temp_store": None,
+    "foreign_keys": None,
+    "auto_vacuum": None,
+    "journal_size_limit": "bytes",
+    "wal_autocheckpoint": "pages",
+    "locking_mode": None,
+    "automatic_index": None,
+    "cache_spill": None,
+    "secure_delete": None,
+    "encoding": None,
+    "user_version": None,
+    "application_id": None,
+}
+STATISTICS_PRAGMAS: Final = ("page_count", "freelist_count", "page_size", "schema_version", "data_version")
 
 
 def _authorizer(action: int, arg1: str | None, arg2: str | None, _db: str | None, _src: str | None) -> int:
     """Deny everything that is not reading; the last layer under the guard and query_only."""
+    if action == sqlite3.SQLITE_PRAGMA and arg2 is None and _INTERNAL_READ.get():
+        return sqlite3.SQLITE_OK  # our own settings() reads PRAGMAs that users may not call
     if action in _ALLOWED_ACTIONS:
         return sqlite3.SQLITE_OK
     if action == sqlite3.SQLITE_UPDATE and arg1 == "sqlite_master" and _src is None:
@@ -187,7 +223,7 @@ class SQLiteAdapter(DatabaseAdapter):
         selected = [n for n in table_sql if n != "sqlite_stat1" and (not wanted or n in set(wanted))]
         counts: dict[str, int] = {}
         missing = [n for n in selected if kinds[n] == "table" and n not in stats]
-        if missing and self._path is not None and self._path.stat().st_size <= COUNT_LIMIT_BYTES:
+        if missing and self._path is not None and (_file_size(self._path) or 0) <= COUNT_LIMIT_BYTES:
             trips += 1
             union = " UNION ALL ".join(f"SELECT {i}, COUNT(*) FROM {_quote(n)}" for i, n in enumerate(missing))
             counts = {missing[i]: int(c) for i, c in await self._fetchall(conn, union)}
@@ -362,11 +398,105 @@ class SQLiteAdapter(DatabaseAdapter):
             elapsed_ms=round((time.perf_counter() - started) * 1000, 3),
         )
 
+    async def explain(self, statement: str, *, analyze: bool = False, timeout_ms: int) -> ExplainResult:
+        """`EXPLAIN QUERY PLAN` rows; with `analyze`, also run the statement (capped) and time it."""
+        if self.config.options.read_only:
+            check_sqlite(statement)
+        plan_result = await self._plan_rows(statement, timeout_ms)
+        plan = [{"id": r[0], "parent": r[1], "detail": r[3]} for r in plan_result]
+        if not analyze:
+            return ExplainResult(engine="sqlite", format="rows", analyzed=False, plan=plan, statement=statement)
+        run = await self.run_read_only(
+            statement,
+            max_rows=self.config.options.max_rows,
+            max_bytes=self.config.options.max_bytes,
+            timeout_ms=timeout_ms,
+        )
+        execution = {"elapsed_ms": run.elapsed_ms, "rows": run.row_count, "truncated": run.truncated}
+        return ExplainResult(
+            engine="sqlite",
+            format="json",
+            analyzed=True,
+            plan={"query_plan": plan, "execution": execution},
+            statement=statement,
+        )
+
+    async def _plan_rows(self, statement: str, timeout_ms: int) -> list[Any]:
+        async with self._lock:
+            conn = await self._connect()
+            self._deadline = time.monotonic() + timeout_ms / 1000
+            try:
+                return await self._fetchall(conn, f"EXPLAIN QUERY PLAN {statement}")
+            except sqlite3.OperationalError as exc:
+                if "interrupted" in str(exc):
+                    raise QueryTimeoutError(self._timeout_message(timeout_ms)) from None
+                raise QueryError(f"SQLite could not plan the statement: {exc}") from None
+            except (sqlite3.ProgrammingError, sqlite3.DatabaseError) as exc:
+                raise QueryError(f"SQLite could not plan the statement: {exc}") from None
+            finally:
+                self._deadline = 0.0
+
+    async def _internal_pragmas(self, names: Sequence[str]) -> dict[str, Any]:
+        """Read PRAGMAs (bare form) on the worker thread with the internal-read flag set."""
+        async with self._lock:
+            conn = await self._connect()
+
+            def read() -> dict[str, Any]:
+                raw = conn._conn  # the sqlite3 connection, used on its own worker thread
+                _INTERNAL_READ.value = True
+                try:
+                    out: dict[str, Any] = {}
+                    for name in names:
+                        try:
+                            row = raw.execute(f"PRAGMA {name}").fetchone()
+                        except sqlite3.Error:
+                            continue
+                        out[name] = row[0] if row else None
+                    return out
+                finally:
+                    _INTERNAL_READ.value = False
+
+            result: dict[str, Any] = await conn._execute(read)  # type: ignore[no-untyped-call]
+            return result
+
+    async def settings(self) -> list[Setting]:
+        values = await self._internal_pragmas(list(SETTINGS_PRAGMAS))
+        return [
+            Setting(
+                name=name,
+                value=None if values.get(name) is None else str(values[name]),
+                unit=SETTINGS_PRAGMAS[name],
+                source="connection" if name not in ("page_size", "auto_vacuum", "encoding") else "database file",
+                category="pragma",
+                restart_required=False,
+            )
+            for name in SETTINGS_PRAGMAS
+            if name in values
+        ]
+
+    async def statistics(self) -> dict[str, Any]:
+        pragmas = await self._internal_pragmas(STATISTICS_PRAGMAS)
+        path = self._path or self.config.sqlite_path
+        wal = Path(f"{path}-wal")
+        return {
+            "pragmas": pragmas,
+            "file_bytes": _file_size(path),
+            "wal_bytes": _file_size(wal) or 0,
+            "sqlite_version": sqlite3.sqlite_version,
+        }
+
     def _timeout_message(self, timeout_ms: int) -> str:
         return (
             f"the query on {self.config.name!r} ran longer than {timeout_ms} ms and was stopped. "
             "Narrow it (WHERE, LIMIT), or raise statement_timeout_ms for this connection."
         )
+
+
+def _file_size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
 
 
 def _quote(identifier: str) -> str:
