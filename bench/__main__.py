@@ -79,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
                 traceback.print_exc()
                 result = {"name": name, "error": f"{type(exc).__name__}: {exc}", "passed": None}
             result["wall_s"] = round(time.monotonic() - t0, 1)
+            result["load_avg_1m_after"] = round(os.getloadavg()[0], 2)
             report["results"][name] = result
     report["wall_s"] = round(time.monotonic() - t_suite, 1)
 
@@ -94,6 +95,11 @@ def main(argv: list[str] | None = None) -> int:
     verdicts = {n: r.get("passed") for n, r in report["results"].items()}
     summary = "  ".join(f"{n}: {'PASS' if v else 'FAIL' if v is False else 'n/a'}" for n, v in verdicts.items())
     print(f"targets  {summary}   (suite {report['wall_s']:.0f} s)")
+    cpus = os.cpu_count() or 1
+    if report["environment"]["load_avg_at_start"][0] > 0.5 * cpus:
+        print(
+            f"note: 1-min load average was above half of the {cpus} CPUs at start: other work competes, noisy figures"
+        )
 
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2) + "\n")

@@ -189,6 +189,7 @@ def run(benv: BenchEnv, *, quick: bool) -> dict[str, Any]:
 
     ours, floor = figures("ours"), figures("floor")
     overhead = round(ours["tools_list"]["median_ms"] - floor["tools_list"]["median_ms"], 1)
+    overhead_min = round(ours["tools_list"]["min_ms"] - floor["tools_list"]["min_ms"], 1)
     imports = analyse_imports(importtime_of(ours_cmd(), env), importtime_of(minimal_cmd(), env))
     return {
         "name": NAME,
@@ -196,6 +197,7 @@ def run(benv: BenchEnv, *, quick: bool) -> dict[str, Any]:
         "ours": {"command": "python -m dbspecialist serve", **ours},
         "floor": {"command": "python bench/minimal_server.py", **floor},
         "overhead_median_ms": overhead,
+        "overhead_min_ms": overhead_min,
         "target": f"ours <= floor + {TARGET_OVERHEAD_MS:.0f} ms (median, spawn -> tools/list)",
         "passed": overhead <= TARGET_OVERHEAD_MS,
         "interpreter_python_c_pass": interpreter_floor(env, 3 if quick else 5),
@@ -221,6 +223,9 @@ def render(result: dict[str, Any]) -> list[str]:
     lines.append(
         f"  {'overhead (ours - floor, median)':<34}{result['overhead_median_ms']:>8.1f}ms"
         f"   target <= {TARGET_OVERHEAD_MS:.0f} ms  {mark}"
+    )
+    lines.append(
+        f"  {'overhead (ours - floor, min)':<34}{result['overhead_min_ms']:>8.1f}ms   (less sensitive to load)"
     )
     it = result["interpreter_python_c_pass"]
     lines.append(
