@@ -124,10 +124,15 @@ async def test_errors_are_tool_errors_without_tracebacks(
     assert expected in message and "Traceback" not in message
 
 
-async def test_unsupported_engine_is_a_clear_error(sample_config: ConnectionConfig) -> None:
+async def test_an_adapter_that_cannot_load_is_a_clear_error(
+    sample_config: ConnectionConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dbspecialist.adapters import registry
+
+    monkeypatch.setitem(registry.ADAPTERS, "redis", "dbspecialist.adapters.no_such_module:Nope")
     redis = parse_connection("cache", "redis://127.0.0.1:6379/0", source="test")
     result = await call([sample_config, redis], "run_query", {"connection": "cache", "query": "GET x"})
-    assert result.is_error and "not available in this version" in text(result)
+    assert result.is_error and "could not be loaded" in text(result) and "not available" in text(result)
 
 
 async def test_unexpected_errors_are_summarised_not_leaked(
