@@ -142,7 +142,9 @@ def _serve(args: argparse.Namespace) -> int:
         args.port,
         "bearer token" if token else "none, loopback only",
     )
-    uvicorn.run(app, host=args.host, port=args.port, log_level=(args.log_level or settings.log_level).lower())
+    level = (args.log_level or settings.log_level).lower()
+    # log_config=None: uvicorn's loggers go through our stderr handler (with redaction), never stdout.
+    uvicorn.run(app, host=args.host, port=args.port, log_level=level, log_config=None, access_log=level == "debug")
     return 0
 
 

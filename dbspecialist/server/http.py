@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import json
+import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
@@ -27,6 +28,7 @@ from dbspecialist.server.state import ServerState
 LOOPBACK_HOSTS = ("127.0.0.1:*", "localhost:*", "[::1]:*")
 LOOPBACK_ORIGINS = ("http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*")
 PUBLIC_PATHS = frozenset({"/healthz"})
+log = logging.getLogger("dbspecialist.http")
 
 
 def is_loopback(host: str) -> bool:
@@ -43,7 +45,7 @@ class BearerAuthMiddleware:
 
     def __init__(self, app: ASGIApp, token: str) -> None:
         self.app = app
-        self._expected = f"Bearer {token}".encode()
+        self._expected = token.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("path") in PUBLIC_PATHS:
@@ -54,7 +56,9 @@ class BearerAuthMiddleware:
             if key == b"authorization":
                 supplied = value
                 break
-        if not hmac.compare_digest(supplied, self._expected):
+        scheme, _, credentials = supplied.strip().partition(b" ")
+        # The scheme is case-insensitive (RFC 9110 section 11.1); the token is compared in constant time.
+        if scheme.lower() != b"bearer" or not hmac.compare_digest(credentials.strip(), self._expected):
             body = json.dumps(
                 {"error": "unauthorized", "message": "send the server's token as 'Authorization: Bearer <token>'"}
             ).encode()
@@ -72,6 +76,22 @@ class BearerAuthMiddleware:
             await send({"type": "http.response.body", "body": body})
             return
         await self.app(scope, receive, send)
+
+
+class QuietRejectionMiddleware:
+    """The SDK's SSE endpoint answers a bad Host/Origin with 403/421 and then raises; the client
+    already has its answer, so log one line instead of an 'Exception in ASGI application' traceback."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.app(scope, receive, send)
+        except ValueError as exc:
+            if "Request validation failed" not in str(exc):
+                raise
+            log.info("rejected %s %s: %s", scope.get("method"), scope.get("path"), exc)
 
 
 def build_http_app(
@@ -112,6 +132,7 @@ def build_http_app(
         routes=[Route("/healthz", healthz, methods=["GET"]), *streamable.routes, *sse.routes],
         lifespan=lifespan,
     )
+    app = QuietRejectionMiddleware(app)
     if auth_token:
         app = BearerAuthMiddleware(app, auth_token)
     return app

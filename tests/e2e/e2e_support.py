@@ -6,6 +6,7 @@ Imported by `conftest.py` and the test modules (pytest puts this folder on `sys.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -73,8 +74,8 @@ class ServerProcess:
 
     @property
     def base_url(self) -> str:
-        # Binding 0.0.0.0 is probed through loopback.
-        probe = "127.0.0.1" if self.host in ("0.0.0.0", "127.0.0.1") else self.host
+        # A server bound to 0.0.0.0 is probed through loopback.
+        probe = "127.0.0.1" if self.host == "0.0.0.0" else self.host
         return f"http://{probe}:{self.port}"
 
     @property
@@ -150,10 +151,8 @@ class ServerProcess:
             try:
                 proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
                 proc.wait(timeout=KILL_TIMEOUT_S)
         rc = proc.returncode
         assert rc is not None
@@ -161,10 +160,8 @@ class ServerProcess:
         assert not _exists(proc.pid), f"server pid {proc.pid} still exists (zombie?) after wait()"
         leftovers = [p.pid for p in self.descendants if _exists(p.pid, p)]
         if leftovers:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             raise AssertionError(f"server left child processes running: {leftovers}")
         return rc
 
@@ -370,4 +367,3 @@ def jsonrpc_lines(text: str) -> list[dict[str, Any]]:
         assert "id" in message or "method" in message, f"line {number}: {line!r}"
         messages.append(message)
     return messages
-

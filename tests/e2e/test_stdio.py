@@ -35,7 +35,11 @@ async def test_stdio_sdk_client_calls_every_tool(server_env: dict[str, str], tmp
     params = StdioServerParameters(
         command=sys.executable,
         args=server_command()[1:],
-        env={"DBSPECIALIST_CACHE_DIR": server_env["DBSPECIALIST_CACHE_DIR"], "DBSPECIALIST_LOG_LEVEL": "DEBUG"},
+        env={
+            "DBSPECIALIST_CACHE_DIR": server_env["DBSPECIALIST_CACHE_DIR"],
+            "DBSPECIALIST_LOG_LEVEL": "DEBUG",
+            "PYTHONUNBUFFERED": "1",  # a stray print reaches the client at once, not at exit
+        },
     )
     stream_errors: list[Exception] = []
 

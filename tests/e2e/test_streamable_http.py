@@ -88,11 +88,6 @@ async def test_sigterm_stops_http_server_cleanly(servers: ServerPool) -> None:
     assert_no_traceback(stderr, where="shutdown")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server bug: uvicorn's access log goes to stdout (dbspecialist/cli.py calls uvicorn.run "
-    "without log_config, and uvicorn's default 'access' handler streams to sys.stdout)",
-)
 async def test_http_mode_writes_no_logs_to_stdout(http_server: ServerProcess) -> None:
     """Logs belong on stderr in every mode; after requests, the HTTP server's stdout is empty."""
     async with httpx2.AsyncClient(timeout=5) as client:
