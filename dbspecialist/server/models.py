@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from dbspecialist.adapters.catalog import Table
+from dbspecialist.adapters.catalog import Keyspace, Table
 
 
 class ConnectionInfo(BaseModel):
@@ -53,6 +53,7 @@ class SchemaDescription(BaseModel):
         description="large catalogs: one line per table, 'schema.name: N columns, ~R rows' (detail=summary)",
     )
     details: list[Table] = Field(default_factory=list, description="full table models (detail=full)")
+    keyspace: Keyspace | None = Field(default=None, description="Redis: key patterns, biggest keys, INFO")
     truncated: bool = False
     next_offset: int | None = Field(default=None, description="pass as offset to get the next page")
     note: str | None = None

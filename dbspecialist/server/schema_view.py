@@ -80,6 +80,7 @@ def describe(
         total_tables=total,
         offset=offset,
         returned=0,
+        keyspace=catalog.keyspace,
     )
     window = tables[offset:]
     if detail == "full":

@@ -78,7 +78,14 @@ def register_tools(mcp: MCPServer, state: ServerState) -> None:
     @tool_errors
     async def run_query(
         connection: Annotated[str, Field(description="connection name from list_connections")],
-        query: Annotated[str, Field(description="exactly one read statement (SELECT / WITH ... SELECT / VALUES)")],
+        query: Annotated[
+            str,
+            Field(
+                description="exactly one read statement: SQL (SELECT / WITH ... SELECT / VALUES / SHOW), "
+                'MongoDB as JSON ({"find": "coll", "filter": {...}} or {"aggregate": "coll", "pipeline": [...]}), '
+                "Redis as one command line (GET key, HGETALL key, SCAN 0 MATCH user:* COUNT 100)"
+            ),
+        ],
         params: Annotated[
             list[Any] | dict[str, Any] | None,
             Field(description="bind parameters: a list for ? / $1 placeholders, an object for :name"),
@@ -87,10 +94,10 @@ def register_tools(mcp: MCPServer, state: ServerState) -> None:
             int | None, Field(ge=1, le=100_000, description="row cap (default: the connection's max_rows)")
         ] = None,
     ) -> QueryOutput:
-        """Run one read-only SQL statement and return columns and rows, capped and time-limited.
+        """Run one read-only query (SQL, a MongoDB command as JSON, or a Redis command) and return rows.
 
-        The statement is parsed first and refused unless it is a single read (no writes, DDL,
-        transaction control, ATTACH or settings changes); the database also enforces read-only.
+        The query is parsed first and refused unless it is a single read (no writes, DDL,
+        transaction control, file access or settings changes); the database also enforces read-only.
         Rows stop at `max_rows` (or the byte cap) with `truncated=true`; long queries are stopped
         at the connection's statement timeout.
         """
