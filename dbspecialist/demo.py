@@ -6,6 +6,7 @@ cannot be forgotten.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ class DemoContext:
     client: Client
     connections: list[str]
     usable: list[str] = field(default_factory=list)
+    engines: dict[str, str] = field(default_factory=dict)
     first_table: dict[str, str] = field(default_factory=dict)
     sample: set[str] = field(default_factory=set)
 
@@ -73,6 +75,7 @@ async def plan_list_connections(ctx: DemoContext) -> list[DemoStep]:
         step.lines.append(f"{conn['name']}: {conn['engine']} {state} ({ro}) {conn['url']}")
         if conn["status"] == "ok":
             ctx.usable.append(conn["name"])
+            ctx.engines[conn["name"]] = conn["engine"]
         if conn.get("sample"):
             ctx.sample.add(conn["name"])
     return [step]
@@ -83,6 +86,17 @@ async def plan_describe_schema(ctx: DemoContext) -> list[DemoStep]:
     for name in ctx.usable:
         step, data = await _call(ctx, "describe_schema", {"connection": name})
         tables = data.get("tables", [])
+        keyspace = data.get("keyspace")
+        if keyspace:
+            dbs = ", ".join(f"db{d['db']}: {d['keys']:,} keys" for d in keyspace.get("databases", [])) or "no keys"
+            step.lines.append(f"{name}: {dbs}; {keyspace.get('sampled_keys', 0)} keys sampled")
+            for pattern in keyspace.get("patterns", [])[:8]:
+                step.lines.append(
+                    f"  {pattern['pattern']} ({pattern['type']}): {pattern['sampled_keys']} sampled, "
+                    f"{pattern['ttl_share_pct']:.0f}% with a TTL"
+                )
+            steps.append(step)
+            continue
         step.lines.append(f"{name}: {data.get('total_tables', 0)} tables")
         for table in tables[:8]:
             rows = table.get("row_estimate")
@@ -102,17 +116,27 @@ async def plan_describe_schema(ctx: DemoContext) -> list[DemoStep]:
     return steps
 
 
+# A harmless read and a write the guard must refuse, per engine.
+def demo_queries(engine: str, first_table: str | None, is_sample: bool) -> tuple[str, str]:
+    if engine == "mongodb":
+        read = json.dumps({"find": first_table, "limit": 5}) if first_table else json.dumps({"listCollections": 1})
+        return read, json.dumps({"delete": first_table or "orders", "deletes": [{"q": {}, "limit": 0}]})
+    if engine == "redis":
+        return "SCAN 0 COUNT 10", "FLUSHALL"
+    if is_sample:
+        return SAMPLE_QUERY, "DELETE FROM orders"
+    quote = "`" if engine == "mysql" else '"'
+    if first_table:
+        name = quote + first_table.replace(quote, quote * 2) + quote
+        return f"SELECT * FROM {name} LIMIT 5", f"DELETE FROM {name}"
+    return "SELECT 1 AS ok", "DROP TABLE dbspecialist_demo_probe"
+
+
 async def plan_run_query(ctx: DemoContext) -> list[DemoStep]:
     steps = []
     for name in ctx.usable:
-        if name in ctx.sample:
-            query = SAMPLE_QUERY
-        elif name in ctx.first_table:
-            quoted = '"' + ctx.first_table[name].replace('"', '""') + '"'
-            query = f"SELECT * FROM {quoted} LIMIT 5"
-        else:
-            query = "SELECT 1 AS ok"
-        step, data = await _call(ctx, "run_query", {"connection": name, "query": query})
+        read, write = demo_queries(ctx.engines.get(name, ""), ctx.first_table.get(name), name in ctx.sample)
+        step, data = await _call(ctx, "run_query", {"connection": name, "query": read})
         if step.ok:
             step.lines.append(
                 f"{name}: {data['row_count']} rows in {data['elapsed_ms']:.1f} ms"
@@ -120,13 +144,19 @@ async def plan_run_query(ctx: DemoContext) -> list[DemoStep]:
             )
             step.lines.append("  " + " | ".join(data["columns"]))
             for row in data["rows"][:5]:
-                step.lines.append("  " + " | ".join(str(v) for v in row))
+                step.lines.append("  " + " | ".join(_short(v) for v in row))
         steps.append(step)
-        refused, _ = await _call(ctx, "run_query", {"connection": name, "query": "DELETE FROM orders"})
+        refused, _ = await _call(ctx, "run_query", {"connection": name, "query": write})
         refused.ok = not refused.ok  # the guard must refuse it
-        refused.lines = [f"{name}: a DELETE was {'refused, as it must be' if refused.ok else 'NOT refused'}"]
+        verdict = "refused, as it must be" if refused.ok else "NOT refused"
+        refused.lines = [f"{name}: a write ({_short(write)}) was {verdict}"]
         steps.append(refused)
     return steps
+
+
+def _short(value: object, limit: int = 60) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 PLANS: dict[str, Callable[[DemoContext], Awaitable[list[DemoStep]]]] = {

@@ -27,7 +27,7 @@ def test_demo_on_the_bundled_sample(tmp_path: Path) -> None:
     for tool in ("list_connections", "describe_schema", "run_query"):
         assert f"✔ {tool}" in out
     assert "orders: 8 columns, 3,000 rows" in out
-    assert "a DELETE was refused" in out and "demo passed" in out
+    assert "a write (DELETE FROM orders) was refused" in out and "demo passed" in out
     assert list(tmp_path.glob("sample-shop-*.db")), "the sample is built in the cache dir"
     assert "Traceback" not in result.stderr
 
