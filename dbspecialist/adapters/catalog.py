@@ -42,6 +42,7 @@ class Column(_Model):
     collation: str | None = None
     comment: str | None = None
     sample: FieldSample | None = Field(default=None, description="document stores: sampled field statistics")
+    source_line: int | None = Field(default=None, description="DDL: line where the column is defined")
 
 
 class PrimaryKey(_Model):
@@ -59,6 +60,7 @@ class ForeignKey(_Model):
     on_update: FKAction = "no action"
     deferrable: bool = False
     validated: bool = True
+    source_line: int | None = None
 
 
 class UniqueConstraint(_Model):
@@ -86,6 +88,7 @@ class Index(_Model):
     origin: Literal["index", "unique_constraint", "primary_key"] = "index"
     sparse: bool = False
     ttl_seconds: int | None = Field(default=None, description="MongoDB TTL indexes: expireAfterSeconds")
+    source_line: int | None = None
 
 
 class Trigger(_Model):
@@ -122,6 +125,7 @@ class Table(_Model):
     stats: dict[str, Any] = Field(
         default_factory=dict, description="engine-specific counters (collStats, document sizes, n_dead_tup, ...)"
     )
+    source_line: int | None = Field(default=None, description="DDL: line of the CREATE statement")
 
     @property
     def qualified_name(self) -> str:
@@ -135,6 +139,7 @@ class Sequence(_Model):
     current_value: int | None = None
     max_value: int | None = None
     owned_by: str | None = None
+    source_line: int | None = None
 
 
 class Extension(_Model):

@@ -1,0 +1,1 @@
+"""Schema review: rules over the shared catalog model, from DDL (offline) or a live connection."""

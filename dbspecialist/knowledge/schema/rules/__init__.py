@@ -1,0 +1,1 @@
+"""Schema rules, one module each, registered in `dbspecialist.knowledge.schema.registry`."""
