@@ -80,6 +80,47 @@ def _refuse(reason: str) -> QueryRefusedError:
     return QueryRefusedError(f"Refused by the read-only guard: {reason}")
 
 
+# sqlglot node types that write, lock, or change session/transaction state (shared by the sqlglot guards).
+SQLGLOT_WRITE_NODES: Final = (
+    "Insert",
+    "Update",
+    "Delete",
+    "Merge",
+    "Create",
+    "Drop",
+    "Alter",
+    "Command",
+    "Into",
+    "Transaction",
+    "Commit",
+    "Rollback",
+    "Set",
+)
+
+
+def first_forbidden(
+    root: object, write_nodes: tuple[type, ...], denied_functions: frozenset[str]
+) -> tuple[str, str] | None:
+    """Walk a sqlglot tree: ("node", KEY) for a writing node, ("function", name) for a denied call."""
+    from sqlglot import exp
+
+    assert isinstance(root, exp.Expression)
+    for node in root.walk():
+        if isinstance(node, write_nodes):
+            return "node", node.key.upper()
+        if isinstance(node, exp.Func):
+            name = (node.name if isinstance(node, exp.Anonymous) else node.sql_name()).lower()
+            if name in denied_functions:
+                return "function", name
+    return None
+
+
+def sqlglot_write_nodes(*extra: str) -> tuple[type, ...]:
+    from sqlglot import exp
+
+    return tuple(getattr(exp, name) for name in (*SQLGLOT_WRITE_NODES, *extra))
+
+
 def _leading_keyword(sql: str) -> str:
     import sqlglot.tokens
 
@@ -133,32 +174,13 @@ def check_sqlite(sql: str) -> Accepted:
         raise _refuse(
             f"{keyword} is not a read statement; only SELECT, WITH ... SELECT, VALUES and read-only PRAGMAs are allowed"
         )
-    write_nodes = (
-        exp.Insert,
-        exp.Update,
-        exp.Delete,
-        exp.Merge,
-        exp.Create,
-        exp.Drop,
-        exp.Alter,
-        exp.Command,
-        exp.Attach,
-        exp.Detach,
-        exp.Pragma,
-        exp.Into,
-        exp.Transaction,
-        exp.Commit,
-        exp.Rollback,
-        exp.Set,
-    )
-    for node in root.walk():
-        if isinstance(node, write_nodes):
-            raise _refuse(f"it contains a {node.key.upper()} clause, which writes or changes state")
-        if isinstance(node, exp.Func):
-            name = (node.name if isinstance(node, exp.Anonymous) else node.sql_name()).lower()
-            if name in SQLITE_DENIED_FUNCTIONS:
-                raise _refuse(f"function {name}() has side effects or reads files")
-        if isinstance(node, exp.Table) and node.name.lower() in SQLITE_DENIED_FUNCTIONS:
+    forbidden = first_forbidden(root, sqlglot_write_nodes("Attach", "Detach", "Pragma"), SQLITE_DENIED_FUNCTIONS)
+    if forbidden and forbidden[0] == "node":
+        raise _refuse(f"it contains a {forbidden[1]} clause, which writes or changes state")
+    if forbidden:
+        raise _refuse(f"function {forbidden[1]}() has side effects or reads files")
+    for node in root.find_all(exp.Table):
+        if node.name.lower() in SQLITE_DENIED_FUNCTIONS:
             raise _refuse(f"table-valued function {node.name}() has side effects or reads files")
     kind = "select" if not isinstance(root, exp.Values) else "values"
     return Accepted(kind=kind, sql=sql)

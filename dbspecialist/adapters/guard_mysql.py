@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from dbspecialist.adapters.guard import MAX_STATEMENT_CHARS, Accepted
+from dbspecialist.adapters.guard import MAX_STATEMENT_CHARS, Accepted, first_forbidden, sqlglot_write_nodes
 from dbspecialist.errors import QueryRefusedError
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
@@ -242,30 +242,11 @@ def check_mysql(sql: str) -> Accepted:
     elif not isinstance(root, exp.Select | exp.SetOperation | exp.Subquery):
         raise _refuse(f"{root.key.upper()} is not a read statement")
 
-    write_nodes = (
-        exp.Insert,
-        exp.Update,
-        exp.Delete,
-        exp.Merge,
-        exp.Create,
-        exp.Drop,
-        exp.Alter,
-        exp.Command,
-        exp.Into,
-        exp.Transaction,
-        exp.Commit,
-        exp.Rollback,
-        exp.Set,
-        exp.Lock,
-        exp.TruncateTable,
-        exp.Kill,
-        exp.PropertyEQ,
+    forbidden = first_forbidden(
+        root, sqlglot_write_nodes("Lock", "TruncateTable", "Kill", "PropertyEQ"), MYSQL_DENIED_FUNCTIONS
     )
-    for node in root.walk():
-        if isinstance(node, write_nodes):
-            raise _refuse(f"it contains {node.key.upper()}, which writes, locks or changes state")
-        if isinstance(node, exp.Func):
-            name = (node.name if isinstance(node, exp.Anonymous) else node.sql_name()).lower()
-            if name in MYSQL_DENIED_FUNCTIONS:
-                raise _refuse(f"function {name.upper()}() waits, takes locks, reads files or changes server state")
+    if forbidden and forbidden[0] == "node":
+        raise _refuse(f"it contains {forbidden[1]}, which writes, locks or changes state")
+    if forbidden:
+        raise _refuse(f"function {forbidden[1].upper()}() waits, takes locks, reads files or changes server state")
     return Accepted(kind=kind, sql=sql)
