@@ -62,20 +62,50 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="start the server, call every tool with a real client, print a report")
     _add_connection_options(demo)
+
+    review = commands.add_parser(
+        "review-schema",
+        help="review DDL (a file or stdin) or a live database; exit 1 on findings at or above --fail-on",
+    )
+    review.add_argument("file", nargs="?", help="DDL file, or - for stdin (omit with --db)")
+    review.add_argument("--db", metavar="URL", help="review a live database instead (URL, or NAME=URL)")
+    review.add_argument(
+        "--dialect",
+        default="postgres",
+        help="DDL dialect: postgres, mysql, mariadb, sqlite, tsql, clickhouse, snowflake, bigquery",
+    )
+    review.add_argument("--format", choices=["text", "json", "sarif"], default="text")
+    review.add_argument(
+        "--fail-on",
+        choices=["critical", "high", "medium", "low", "info", "never"],
+        default="high",
+        help="exit 1 when a finding at or above this severity exists (default high)",
+    )
+    review.add_argument(
+        "--min-severity", choices=["critical", "high", "medium", "low", "info"], default="low", help="hide below this"
+    )
+    review.add_argument("--table", action="append", dest="tables", metavar="NAME", help="only these tables")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from dbspecialist.errors import ConfigError
+    from dbspecialist.errors import ConfigError, DBSpecialistError
     from dbspecialist.redaction import redact
 
     try:
         if args.command == "serve":
             return _serve(args)
+        if args.command == "review-schema":
+            from dbspecialist.cli_review import review_schema_command
+
+            return review_schema_command(args)
         return _demo(args)
     except ConfigError as exc:
         print(f"dbspecialist: configuration error: {redact(str(exc))}", file=sys.stderr)
+        return 2
+    except DBSpecialistError as exc:
+        print(f"dbspecialist: error: {redact(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -159,10 +159,40 @@ def _short(value: object, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+DEMO_DDL = """\
+CREATE TABLE customers (id serial PRIMARY KEY, email varchar(255) NOT NULL, created_at timestamp);
+CREATE TABLE orders (
+    id serial PRIMARY KEY,
+    customer_id integer REFERENCES customers (id) ON DELETE CASCADE,
+    status text NOT NULL,
+    total money
+);
+"""
+
+
+async def plan_review_schema(ctx: DemoContext) -> list[DemoStep]:
+    steps = []
+    targets: list[dict[str, Any]] = [{"ddl": DEMO_DDL, "dialect": "postgres"}]
+    targets += [{"connection": name} for name in ctx.usable]
+    for arguments in targets:
+        step, data = await _call(ctx, "review_schema", arguments)
+        if step.ok:
+            label = arguments.get("connection") or "pasted PostgreSQL DDL"
+            counts = ", ".join(f"{n} {s}" for s, n in data["counts"].items() if n) or "no findings"
+            step.lines.append(f"{label}: {data['tables_reviewed']} tables, {data['rules_run']} rules: {counts}")
+            for finding in data["findings"][:6]:
+                step.lines.append(f"  {finding['severity']:<8} {finding['rule_id']} {_short(finding['title'], 90)}")
+                if finding.get("fix") and finding["fix"]["statements"]:
+                    step.lines.append(f"           fix: {_short(finding['fix']['statements'][0], 90)}")
+        steps.append(step)
+    return steps
+
+
 PLANS: dict[str, Callable[[DemoContext], Awaitable[list[DemoStep]]]] = {
     "list_connections": plan_list_connections,
     "describe_schema": plan_describe_schema,
     "run_query": plan_run_query,
+    "review_schema": plan_review_schema,
 }
 
 

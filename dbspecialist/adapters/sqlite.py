@@ -310,6 +310,8 @@ class SQLiteAdapter(DatabaseAdapter):
             options = {"without_rowid": "true"} if re.search(r"WITHOUT\s+ROWID", sql, re.I) else {}
             if re.search(r"\)\s*STRICT\b", sql, re.I):
                 options["strict"] = "true"
+            if re.search(r"\bAUTOINCREMENT\b", sql, re.I):
+                options["autoincrement"] = "true"
             table_bytes = sizes.get(name)
             index_bytes = sum(i.size_bytes or 0 for i in indexes) if sizes else None
             result.append(

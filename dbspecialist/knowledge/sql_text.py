@@ -9,12 +9,15 @@ _PLAIN_ANY_CASE = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 
 
 def quote_ident(name: str, engine: str) -> str:
-    """Quote an identifier only when needed (always with backticks on MySQL when not plain)."""
+    """Quote an identifier only when needed: not plain, or a reserved word (backticks on MySQL)."""
+    from dbspecialist.knowledge.schema.reserved_words import is_reserved
+
+    plain = _PLAIN if engine == "postgresql" else _PLAIN_ANY_CASE
+    if plain.match(name) and not is_reserved(name, engine):
+        return name
     if engine == "mysql":
-        return name if _PLAIN_ANY_CASE.match(name) else "`" + name.replace("`", "``") + "`"
-    if engine == "postgresql":
-        return name if _PLAIN.match(name) else '"' + name.replace('"', '""') + '"'
-    return name if _PLAIN_ANY_CASE.match(name) else '"' + name.replace('"', '""') + '"'
+        return "`" + name.replace("`", "``") + "`"
+    return '"' + name.replace('"', '""') + '"'
 
 
 def qualified(schema: str | None, name: str, engine: str) -> str:

@@ -6,7 +6,7 @@ from mcp.server import MCPServer
 
 from dbspecialist import __version__
 from dbspecialist.server.state import ServerState
-from dbspecialist.server.tools import register_tools
+from dbspecialist.server.tools import register_review_tools, register_tools
 
 INSTRUCTIONS = """\
 dbspecialist is a senior database specialist for PostgreSQL, MySQL/MariaDB, SQLite, MongoDB and Redis.
@@ -14,7 +14,9 @@ Reach for it when the user shares a schema file or DDL, asks why a query is slow
 plans a migration or a column change on a big table, asks about scaling, or tunes server config.
 Start with list_connections to see which databases are configured (a bundled SQLite sample shop
 called `sample` is there when none is), describe_schema to learn tables, columns, keys and indexes,
-and run_query for read-only SQL. Every connection is read-only unless configured otherwise.
+and run_query for read-only SQL. review_schema reviews pasted DDL (no database needed) or a live
+connection and returns findings with evidence and the fix SQL. Every connection is read-only unless
+configured otherwise.
 Give specific, measured advice with the exact SQL to apply it.
 """
 
@@ -29,4 +31,5 @@ def build_server(state: ServerState) -> MCPServer:
         website_url="https://github.com/dbspecialist/dbspecialist",
     )
     register_tools(mcp, state)
+    register_review_tools(mcp, state)
     return mcp

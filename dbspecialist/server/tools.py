@@ -10,6 +10,8 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from dbspecialist.errors import DBSpecialistError, QueryError
+from dbspecialist.knowledge.findings import Severity
+from dbspecialist.knowledge.schema.review import SchemaReview
 from dbspecialist.redaction import redact
 from dbspecialist.server.errors import tool_errors
 from dbspecialist.server.models import ConnectionInfo, ConnectionList, QueryOutput, SchemaDescription
@@ -111,6 +113,69 @@ def register_tools(mcp: MCPServer, state: ServerState) -> None:
             timeout_ms=options.statement_timeout_ms,
         )
         return QueryOutput(connection=adapter.config.name, engine=adapter.config.engine, **result.model_dump())
+
+
+DIALECTS = "postgres, mysql, mariadb, sqlite, tsql, clickhouse, snowflake, bigquery"
+
+
+def register_review_tools(mcp: MCPServer, state: ServerState) -> None:
+    """Expert tools over the knowledge engines."""
+
+    @mcp.tool(annotations=READ_ONLY, title="Review a schema")
+    @tool_errors
+    async def review_schema(
+        ddl: Annotated[
+            str | None, Field(description="DDL text to review offline (pg_dump, mysqldump, .schema, ...)")
+        ] = None,
+        connection: Annotated[str | None, Field(description="review this live connection instead")] = None,
+        dialect: Annotated[str, Field(description=f"dialect of `ddl`: {DIALECTS}")] = "postgres",
+        tables: Annotated[list[str] | None, Field(description="only findings about these tables")] = None,
+        min_severity: Annotated[
+            Literal["critical", "high", "medium", "low", "info"], Field(description="drop findings below this")
+        ] = "low",
+        max_findings: Annotated[int, Field(ge=1, le=2000, description="most severe findings returned")] = 150,
+    ) -> SchemaReview:
+        """Review a schema like a senior DBA: keys, indexes, types, naming, normalisation, engine pitfalls.
+
+        Give exactly one of `ddl` (offline: PostgreSQL via its real parser; MySQL/MariaDB, SQLite,
+        SQL Server, ClickHouse, Snowflake, BigQuery via sqlglot) or `connection` (live: adds what
+        only statistics show — unused/invalid indexes, sequence headroom, table sizes; MongoDB and
+        Redis from their sampled documents and keys). Each finding has a stable rule_id, severity,
+        evidence numbers, a rationale and the fix as runnable SQL/commands.
+        """
+        import asyncio
+
+        from dbspecialist.knowledge.schema.review import review_catalog, review_ddl
+
+        if (ddl is None) == (connection is None):
+            raise QueryError("give exactly one of `ddl` (DDL text) or `connection` (a connection name)")
+        severity = Severity(min_severity)
+        if ddl is not None:
+            if not ddl.strip():
+                raise QueryError("`ddl` is empty; paste CREATE TABLE statements (or a pg_dump --schema-only file)")
+            try:
+                result = await asyncio.to_thread(review_ddl, ddl, dialect=dialect, min_severity=severity, tables=tables)
+            except ValueError as exc:
+                raise QueryError(str(exc)) from None
+            return result.capped(max_findings)
+        assert connection is not None
+        adapter = await state.registry.get(connection)
+        catalog = await adapter.introspect()
+        settings: dict[str, str] = {}
+        try:
+            settings = {s.name: s.value for s in await adapter.settings() if s.value is not None}
+        except DBSpecialistError:
+            settings = {}
+        result = review_catalog(
+            catalog,
+            engine=adapter.config.engine,
+            live=True,
+            settings=settings,
+            version=catalog.server_version,
+            min_severity=severity,
+            tables=tables,
+        )
+        return result.capped(max_findings)
 
 
 async def _info(state: ServerState, name: str) -> ConnectionInfo:

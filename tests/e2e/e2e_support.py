@@ -25,7 +25,7 @@ import psutil
 HEALTH_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 10.0
 KILL_TIMEOUT_S = 5.0
-TOOL_NAMES = {"list_connections", "describe_schema", "run_query"}
+TOOL_NAMES = {"list_connections", "describe_schema", "run_query", "review_schema"}
 SAMPLE_TABLES = {"categories", "products", "customers", "orders", "order_items", "payments", "product_tags"}
 ORDERS_ROWS = 3000
 FIRST_ORDERS_QUERY = "SELECT id FROM orders ORDER BY id LIMIT 3"
@@ -342,12 +342,30 @@ async def check_errors(client: ToolClient) -> None:
         assert "Traceback" not in message
 
 
+async def check_review_schema(client: ToolClient) -> None:
+    live = await client.call_tool("review_schema", {"connection": "sample"})
+    assert live.is_error is False, text_of(live)
+    data = live.structured_content
+    assert data["source"] == "live" and data["engine"] == "sqlite" and data["tables_reviewed"] == len(SAMPLE_TABLES)
+    subjects = {(f["rule_id"], f["subject"]) for f in data["findings"]}
+    assert ("SCH001", "product_tags") in subjects, sorted(subjects)  # the sample's table without a primary key
+    assert sum(data["counts"].values()) >= len(data["findings"])
+    offline = await client.call_tool(
+        "review_schema", {"ddl": "CREATE TABLE t (a int, b text);", "dialect": "postgres", "min_severity": "high"}
+    )
+    assert offline.is_error is False, text_of(offline)
+    assert [f["rule_id"] for f in offline.structured_content["findings"]] == ["SCH001"]
+    both = await client.call_tool("review_schema", {"connection": "sample", "ddl": "CREATE TABLE t (a int);"})
+    assert both.is_error is True and "exactly one" in text_of(both)
+
+
 async def check_everything(client: ToolClient) -> None:
     """Every tool, with real arguments, asserting real content."""
     await check_tool_listing(client)
     await check_list_connections(client)
     await check_describe_schema(client)
     await check_run_query(client)
+    await check_review_schema(client)
     await check_errors(client)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from dbspecialist.adapters.catalog import Catalog, Column, Index, Table
 from dbspecialist.knowledge.schema import thresholds
@@ -26,8 +27,17 @@ class SchemaContext:
             if table.kind in ("table", "partitioned_table", "collection"):
                 yield table
 
+    @cached_property
+    def _by_name(self) -> dict[tuple[str | None, str], Table]:
+        """(schema, name) and (None, name) → first table with that name, for O(1) lookups."""
+        index: dict[tuple[str | None, str], Table] = {}
+        for table in self.catalog.tables:
+            index.setdefault((table.schema_name, table.name), table)
+            index.setdefault((None, table.name), table)
+        return index
+
     def table(self, name: str, schema: str | None = None) -> Table | None:
-        return self.catalog.table(name, schema)
+        return self._by_name.get((schema, name))
 
     @staticmethod
     def column(table: Table, name: str) -> Column | None:
