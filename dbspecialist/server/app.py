@@ -5,6 +5,7 @@ from __future__ import annotations
 from mcp.server import MCPServer
 
 from dbspecialist import __version__
+from dbspecialist.server.resources import register_resources
 from dbspecialist.server.state import ServerState
 from dbspecialist.server.tools import register_review_tools, register_tools
 
@@ -32,4 +33,5 @@ def build_server(state: ServerState) -> MCPServer:
     )
     register_tools(mcp, state)
     register_review_tools(mcp, state)
+    register_resources(mcp)
     return mcp

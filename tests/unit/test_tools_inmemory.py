@@ -148,3 +148,18 @@ async def test_unexpected_errors_are_summarised_not_leaked(
     assert result.is_error
     assert "internal error in describe_schema (RuntimeError)" in text(result)
     assert "/secret/path" not in text(result)
+
+
+async def test_rule_docs_are_resources(sample_config: ConnectionConfig) -> None:
+    state = ServerState.from_connections(connection_set(sample_config))
+    try:
+        async with Client(build_server(state)) as client:
+            listed = {str(r.uri) for r in (await client.list_resources()).resources}
+            index = await client.read_resource("dbspecialist://rules")
+            page = await client.read_resource("dbspecialist://rules/SCH002")
+    finally:
+        await state.registry.close()
+    assert "dbspecialist://rules" in listed
+    assert "[SCH001](SCH001.md)" in index.contents[0].text  # type: ignore[union-attr]
+    text = page.contents[0].text  # type: ignore[union-attr]
+    assert text.startswith("# SCH002 `foreign-key-without-index`") and "## Use instead" in text
