@@ -1,0 +1,1 @@
+"""Config tuning: per-engine calculators with a memory-budget proof, and a live audit."""
