@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from dbspecialist.knowledge.findings import Finding, Fix, RuleSpec, Severity
 from dbspecialist.knowledge.schema.context import SchemaContext
-from dbspecialist.knowledge.schema.rules.cache_keys_without_ttl import cli_arg, keyspace_of
+from dbspecialist.knowledge.schema.rules.cache_keys_without_ttl import cli_arg, keyspace_of, redis_cli
 
 SPEC = RuleSpec(
     id="SCH081",
@@ -87,7 +87,7 @@ def check(ctx: SchemaContext) -> Iterator[Finding]:
             ),
             fix=Fix(
                 title=f"Delete {big.key} without blocking, once its data is split or no longer needed",
-                statements=[f"redis-cli UNLINK {key}", "redis-cli CONFIG SET lazyfree-lazy-user-del yes"],
+                statements=[f"{redis_cli(ctx)} UNLINK {key}", "redis-cli CONFIG SET lazyfree-lazy-user-del yes"],
                 safety="display-only",
                 note="UNLINK deletes the key. Split the data into smaller keys in the application first.",
             ),

@@ -157,7 +157,8 @@ def check(ctx: SchemaContext) -> Iterator[Finding]:
             fix=Fix(
                 title=f"Give {pattern.pattern} keys an expiry ({ttl} s suggested)",
                 statements=[
-                    f'redis-cli --scan --pattern {match} | awk \'{{print "EXPIRE", $0, {ttl}, "NX"}}\' | redis-cli',
+                    f"{redis_cli(ctx)} --scan --pattern {match} "
+                    f"| awk '{{print \"EXPIRE\", $0, {ttl}, \"NX\"}}' | {redis_cli(ctx)}",
                 ],
                 safety="display-only",
                 note=(
@@ -166,3 +167,22 @@ def check(ctx: SchemaContext) -> Iterator[Finding]:
                 ),
             ),
         )
+
+
+def redis_cli(ctx: SchemaContext) -> str:
+    """`redis-cli`, with `-n N` when the reviewed connection is not on database 0."""
+    database = ctx.catalog.database or "db0"
+    number = database.removeprefix("db")
+    return f"redis-cli -n {number}" if number.isdigit() and number != "0" else "redis-cli"
+
+
+def connection_db_keys(ctx: SchemaContext) -> int | None:
+    """Keys in the reviewed connection's own logical database (INFO keyspace), if known."""
+    keyspace = ctx.catalog.keyspace
+    if keyspace is None:
+        return None
+    number = (ctx.catalog.database or "db0").removeprefix("db")
+    for db in keyspace.databases:
+        if str(db.db) == number:
+            return db.keys
+    return None

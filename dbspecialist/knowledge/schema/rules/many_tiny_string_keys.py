@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from dbspecialist.knowledge.findings import Finding, Fix, RuleSpec, Severity
 from dbspecialist.knowledge.schema.context import SchemaContext
-from dbspecialist.knowledge.schema.rules.cache_keys_without_ttl import keyspace_of, share_of_sample
+from dbspecialist.knowledge.schema.rules.cache_keys_without_ttl import connection_db_keys, keyspace_of, share_of_sample
 
 SPEC = RuleSpec(
     id="SCH082",
@@ -31,10 +31,10 @@ BUCKET_SIZE = 100
 
 
 def _estimated_keys(ctx: SchemaContext, share_pct: float | None) -> int | None:
-    keyspace = keyspace_of(ctx)
-    if keyspace is None or share_pct is None or not keyspace.databases:
+    keys = connection_db_keys(ctx)
+    if keys is None or share_pct is None:
         return None
-    return round(sum(d.keys for d in keyspace.databases) * share_pct / 100)
+    return round(keys * share_pct / 100)
 
 
 def check(ctx: SchemaContext) -> Iterator[Finding]:

@@ -1,0 +1,49 @@
+"""Compare recommended values with live ones, across the units each engine reports."""
+
+from __future__ import annotations
+
+import re
+
+_SIZE_RE = re.compile(r"^\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>[kmgt]i?b?|b|bytes)?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "b": 1, "bytes": 1, "k": 1024, "kb": 1024, "m": 1024**2, "mb": 1024**2, "g": 1024**3, "gb": 1024**3}
+_UNITS |= {"t": 1024**4, "tb": 1024**4, "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}
+# pg_settings units: a raw `setting` is a count of these.
+_PG_UNITS = {"8kB": 8192, "kB": 1024, "MB": 1024**2, "B": 1, "16MB": 16 * 1024**2, "32kB": 32 * 1024}
+_PG_TIME = {"ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
+_TIME_RE = re.compile(r"^\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>ms|s|min|h|d)\s*$")
+
+
+def to_bytes(value: str) -> int | None:
+    match = _SIZE_RE.match(value)
+    if not match:
+        return None
+    unit = (match["unit"] or "").lower()
+    factor = _UNITS.get(unit)
+    return None if factor is None else int(float(match["num"]) * factor)
+
+
+def live_value(engine: str, value: str | None, unit: str | None) -> str | None:
+    """The live value as a person reads it (PostgreSQL raw settings times their unit)."""
+    if value is None:
+        return None
+    if engine == "postgresql" and unit in _PG_UNITS and value.lstrip("-").isdigit() and int(value) >= 0:
+        return f"{int(value) * _PG_UNITS[unit]}B"
+    if engine == "postgresql" and unit in _PG_TIME and value.lstrip("-").isdigit():
+        return f"{int(value) * _PG_TIME[unit]}ms" if int(value) >= 0 else value
+    return value
+
+
+def same(recommended: str, live: str) -> bool:
+    """True when two values mean the same (sizes and times compared numerically, words case-insensitively)."""
+    a, b = recommended.strip().strip("'\""), live.strip().strip("'\"")
+    if a.lower() == b.lower():
+        return True
+    ta, tb = _TIME_RE.match(a), _TIME_RE.match(b)
+    if ta and tb:
+        return float(ta["num"]) * _PG_TIME[ta["unit"]] == float(tb["num"]) * _PG_TIME[tb["unit"]]
+    ba, bb = to_bytes(a), to_bytes(b)
+    if ba is not None and bb is not None:
+        return ba == bb
+    truthy = {"on", "true", "yes", "1"}
+    falsy = {"off", "false", "no", "0"}
+    return (a.lower() in truthy and b.lower() in truthy) or (a.lower() in falsy and b.lower() in falsy)

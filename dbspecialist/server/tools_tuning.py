@@ -1,0 +1,151 @@
+"""The tune_config tool: the calculator, plus live facts and an audit when a connection is given."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from mcp.server import MCPServer
+from pydantic import Field
+
+from dbspecialist.adapters.base import DatabaseAdapter
+from dbspecialist.errors import DBSpecialistError, QueryError
+from dbspecialist.knowledge.tuning.model import TuningReport
+from dbspecialist.server.errors import tool_errors
+from dbspecialist.server.state import ServerState
+from dbspecialist.server.tools import READ_ONLY
+
+# tune_config engine → the adapter engine a connection must have
+ADAPTER_ENGINE = {
+    "postgres": "postgresql",
+    "pgbouncer": "postgresql",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "sqlite": "sqlite",
+    "mongodb": "mongodb",
+    "redis": "redis",
+}
+
+
+def register_tuning_tools(mcp: MCPServer, state: ServerState) -> None:
+    @mcp.tool(annotations=READ_ONLY, title="Tune a database server's configuration")
+    @tool_errors
+    async def tune_config(
+        engine: Annotated[
+            Literal["postgres", "mysql", "mariadb", "sqlite", "mongodb", "redis", "pgbouncer"],
+            Field(description="what to tune"),
+        ],
+        ram_gb: Annotated[float, Field(description="RAM of the database machine, in GB")],
+        cpus: Annotated[int, Field(description="CPU cores of the database machine")],
+        storage: Annotated[Literal["hdd", "ssd", "nvme", "san"], Field(description="data storage")] = "ssd",
+        workload: Annotated[
+            Literal["web", "oltp", "dw", "mixed", "desktop", "cache", "persistent", "queue"],
+            Field(description="web, oltp, dw (analytics), mixed, desktop; Redis: cache, persistent, queue, mixed"),
+        ] = "oltp",
+        max_connections: Annotated[int | None, Field(description="connections to plan for")] = None,
+        version: Annotated[str | None, Field(description="server version, e.g. 16 or 8.0.36")] = None,
+        db_size_gb: Annotated[float | None, Field(description="data size, in GB (vs RAM changes advice)")] = None,
+        os: Annotated[Literal["linux", "windows", "macos"], Field(description="server OS")] = "linux",
+        connection: Annotated[
+            str | None, Field(description="a live connection: fills version/size, compares, and audits")
+        ] = None,
+    ) -> TuningReport:
+        """Recommend server settings with the formula behind each, a memory budget that proves they fit in RAM,
+        a ready config snippet and the statements that apply it online.
+
+        With `connection`, missing facts (version, data size, connections) come from the live server, each
+        recommendation shows the current value and whether it changes, and an audit flags dangerous live
+        settings (fsync=off, innodb_flush_log_at_trx_commit != 1, Redis noeviction on a cache, ...).
+        """
+        from dbspecialist.knowledge.tuning.dispatch import tune
+        from dbspecialist.knowledge.tuning.model import TuningInputError, TuningInputs
+
+        facts = LiveFacts()
+        live_settings: dict[str, tuple[str | None, str | None]] = {}
+        adapter = None
+        if connection is not None:
+            adapter = await state.registry.get(connection)
+            expected = ADAPTER_ENGINE[engine]
+            if adapter.config.engine != expected:
+                raise QueryError(
+                    f"connection {connection!r} is {adapter.config.engine}, but engine={engine!r} was asked; "
+                    f"use a {expected} connection or the matching engine"
+                )
+            facts, live_settings = await _live_facts(adapter, engine)
+        try:
+            inputs = TuningInputs(
+                engine=engine,
+                ram_gb=ram_gb,
+                cpus=cpus,
+                storage=storage,
+                workload=workload,
+                max_connections=max_connections if max_connections is not None else facts.max_connections,
+                version=version or facts.version,
+                db_size_gb=db_size_gb if db_size_gb is not None else facts.db_size_gb,
+                os=os,
+            )
+            report = await asyncio.to_thread(tune, inputs)
+        except (TuningInputError, ValueError) as exc:
+            raise QueryError(str(exc)) from None
+        if adapter is None:
+            return report
+        return await _with_live(report, adapter, live_settings)
+
+
+@dataclass
+class LiveFacts:
+    version: str | None = None
+    db_size_gb: float | None = None
+    max_connections: int | None = None
+
+
+LiveSettings = dict[str, tuple[str | None, str | None]]
+
+
+async def _live_facts(adapter: DatabaseAdapter, engine: str) -> tuple[LiveFacts, LiveSettings]:
+    """Version, data size and configured connections from the server, plus its settings (value, unit)."""
+    facts = LiveFacts()
+    settings: LiveSettings = {}
+    try:
+        settings = {s.name: (s.value, s.unit) for s in await adapter.settings()}
+    except DBSpecialistError:
+        settings = {}
+    facts.version = _short_version(await adapter.server_version(), engine)
+    try:
+        stats = await adapter.statistics()
+    except DBSpecialistError:
+        stats = {}
+    size = stats.get("database_size_bytes")
+    if isinstance(size, int | float) and size > 0:
+        facts.db_size_gb = round(size / 1024**3, 3)
+    configured = settings.get("max_connections", (None, None))[0]
+    if configured and configured.isdigit():
+        facts.max_connections = int(configured)
+    return facts, settings
+
+
+def _short_version(version: str, engine: str) -> str | None:
+    match = re.search(r"(\d+)(?:\.(\d+))?(?:\.(\d+))?", version)
+    if not match:
+        return None
+    if engine in ("postgres", "pgbouncer"):
+        return match.group(1)
+    return ".".join(g for g in match.groups() if g is not None)
+
+
+async def _with_live(report: TuningReport, adapter: DatabaseAdapter, live: LiveSettings) -> TuningReport:
+    from dbspecialist.knowledge.tuning.audit import audit
+    from dbspecialist.knowledge.tuning.compare import live_value, same
+
+    settings = []
+    for advice in report.settings:
+        value, unit = live.get(advice.name, (None, None))
+        current = live_value(adapter.config.engine, value, unit)
+        changes = None if current is None else not same(advice.value, current)
+        settings.append(advice.model_copy(update={"current": current, "changes": changes}))
+    keyspace = (await adapter.introspect()).keyspace if adapter.config.engine == "redis" else None
+    plain = {name: v for name, (v, _u) in live.items() if v is not None}
+    findings = audit(adapter.config.engine, plain, keyspace=keyspace, version=report.inputs.version)
+    return report.model_copy(update={"settings": settings, "audit": findings})
