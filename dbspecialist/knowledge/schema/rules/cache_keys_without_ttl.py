@@ -158,7 +158,7 @@ def check(ctx: SchemaContext) -> Iterator[Finding]:
                 title=f"Give {pattern.pattern} keys an expiry ({ttl} s suggested)",
                 statements=[
                     f"{redis_cli(ctx)} --scan --pattern {match} "
-                    f"| awk '{{print \"EXPIRE\", $0, {ttl}, \"NX\"}}' | {redis_cli(ctx)}",
+                    f'| awk \'{{print "EXPIRE", $0, {ttl}, "NX"}}\' | {redis_cli(ctx)}',
                 ],
                 safety="display-only",
                 note=(

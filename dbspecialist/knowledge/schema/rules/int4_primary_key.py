@@ -62,6 +62,23 @@ def used_values(ctx: SchemaContext, table: Table, column: Column) -> int | None:
     return max(seen) if seen else None
 
 
+def referencing_links(ctx: SchemaContext, table: Table, column: Column) -> list[tuple[Table, ForeignKey]]:
+    """Every (child table, foreign key) that references `table.column`."""
+    return [
+        (child, fk)
+        for child in ctx.tables()
+        for fk in child.foreign_keys
+        if column.name in fk.ref_columns and referenced_table(ctx, child, fk) is table
+    ]
+
+
+def mysql_widen_statements(
+    ctx: SchemaContext, table: Table, column: Column, unsigned: bool, links: list[tuple[Table, ForeignKey]]
+) -> list[str]:
+    """Public name for the drop-FKs / widen / re-add sequence (shared with sequence-near-overflow)."""
+    return _mysql_statements(ctx, table, column, unsigned, links)
+
+
 def _mysql_statements(
     ctx: SchemaContext, table: Table, column: Column, unsigned: bool, links: list[tuple[Table, ForeignKey]]
 ) -> list[str]:
@@ -147,12 +164,7 @@ def check(ctx: SchemaContext) -> Iterator[Finding]:
             severity = SPEC.severity
         name = qualified(table.schema_name, table.name, ctx.engine)
         col = quote_ident(column.name, ctx.engine)
-        links = [
-            (child, fk)
-            for child in ctx.tables()
-            for fk in child.foreign_keys
-            if column.name in fk.ref_columns and referenced_table(ctx, child, fk) is table
-        ]
+        links = referencing_links(ctx, table, column)
         referencing = [(child, fk.columns[fk.ref_columns.index(column.name)]) for child, fk in links]
         statements: list[str] = []
         if ctx.engine == "postgresql":

@@ -49,7 +49,9 @@ def check(ctx: SchemaContext) -> Iterator[Finding]:
         unique = next((i for i in table.indexes if i.unique and not i.predicate and i.valid), None)
         name = qualified(table.schema_name, table.name, ctx.engine)
         not_null = [c.name for c in table.columns if not c.nullable]
-        if unique is not None:
+        if ctx.engine == "sqlite":
+            fix = None  # SQLite cannot add a primary key to an existing table: it needs a rebuild (see help)
+        elif unique is not None:
             cols = ", ".join(unique.columns)
             fix = Fix(
                 title=f"Promote the unique index {unique.name} to the primary key",
@@ -79,7 +81,11 @@ def check(ctx: SchemaContext) -> Iterator[Finding]:
                 "A primary key is how the database, replication and every client identify one row. "
                 "Without it duplicates go unnoticed and updates through logical replication fail."
             ),
-            help="Add a primary key (a natural unique key, or a bigint identity column).",
+            help=(
+                "Add a primary key (a natural unique key, or a bigint identity column)."
+                if ctx.engine != "sqlite"
+                else "Rebuild the table with a primary key: create the new table, copy the rows, drop, rename."
+            ),
             fix=fix,
             line=table.source_line,
         )

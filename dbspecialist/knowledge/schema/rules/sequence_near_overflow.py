@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dbspecialist.adapters.catalog import Column, Sequence, Table
 from dbspecialist.knowledge.findings import Finding, Fix, RuleSpec, Severity
 from dbspecialist.knowledge.schema.context import SchemaContext
-from dbspecialist.knowledge.schema.rules.int4_primary_key import integer_max
+from dbspecialist.knowledge.schema.rules.int4_primary_key import integer_max, mysql_widen_statements, referencing_links
 from dbspecialist.knowledge.sql_text import qualified, quote_ident
 
 SPEC = RuleSpec(
@@ -140,9 +140,12 @@ def _mysql(ctx: SchemaContext) -> Iterator[Finding]:
             help=f"Change {table.name}.{column.name} to BIGINT before the counter runs out.",
             fix=Fix(
                 title=f"Widen {table.name}.{column.name} to BIGINT",
-                statements=[f"ALTER TABLE {name} MODIFY COLUMN {col} BIGINT{unsigned} NOT NULL AUTO_INCREMENT;"],
+                statements=mysql_widen_statements(
+                    ctx, table, column, bool(unsigned), referencing_links(ctx, table, column)
+                ),
                 safety="display-only",
-                note="Copies the table; use an online schema change tool for big tables and widen referencing columns.",
+                note="Copies each table; foreign keys that use the column are dropped, widened with it and re-added. "
+                "Use an online schema change tool for big tables.",
             ),
             line=column.source_line,
         )
