@@ -63,8 +63,9 @@ def check(ctx: SchemaContext) -> Iterator[Finding]:
             "declared_foreign_keys": sum(len(t.foreign_keys) for t in tables),
         },
         rationale=(
-            "SQLite enforces foreign keys only on connections that set PRAGMA foreign_keys = ON, and this one "
-            "has not. Orphans can be inserted and cascades do not run, so the declared relationships are not true."
+            "SQLite enforces foreign keys only on connections that set PRAGMA foreign_keys = ON; it is off by "
+            "default, as on the connection this review used (it cannot see your application's connections). "
+            "Where it is off, orphans can be inserted and cascades do not run."
         ),
         help="Run PRAGMA foreign_keys = ON on every connection (in the driver's connect hook), then check for orphans.",
         fix=Fix(
