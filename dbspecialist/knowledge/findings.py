@@ -37,7 +37,9 @@ _RANK = {Severity.CRITICAL: 0, Severity.HIGH: 1, Severity.MEDIUM: 2, Severity.LO
 FixSafety = Literal["safe", "unsafe", "display-only"]
 FixAvailability = Literal["always", "sometimes", "never"]
 RuleStatus = Literal["preview", "stable", "deprecated"]
-Engine = Literal["postgresql", "mysql", "sqlite", "mongodb", "redis", "any"]
+Engine = Literal[
+    "postgresql", "mysql", "sqlite", "mongodb", "redis", "tsql", "clickhouse", "snowflake", "bigquery", "any"
+]
 
 
 class Fix(BaseModel):

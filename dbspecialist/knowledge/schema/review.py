@@ -60,7 +60,7 @@ def review_catalog(
 ) -> SchemaReview:
     ctx = SchemaContext(catalog=catalog, engine=engine, live=live, settings=dict(settings or {}), version=version)
     started = time.perf_counter()
-    report = review(ctx, min_severity=min_severity, tables=tables)
+    report = review(ctx, min_severity=Severity(min_severity), tables=tables)
     return SchemaReview(
         source="live" if live else "ddl",
         engine=engine,

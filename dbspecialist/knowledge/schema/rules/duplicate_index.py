@@ -14,7 +14,7 @@ SPEC = RuleSpec(
     id="SCH004",
     name="duplicate-index",
     capability="schema",
-    engines=("postgresql", "mysql", "sqlite"),
+    engines=("postgresql", "mysql", "sqlite", "tsql"),
     severity=Severity.MEDIUM,
     fix="sometimes",
     summary="An index has exactly the same key, predicate and method as another index on the table.",
@@ -57,6 +57,10 @@ def drop_statement(ctx: SchemaContext, table: Table, index: Index) -> str | None
         return f"DROP INDEX CONCURRENTLY {qualified(table.schema_name, index.name, ctx.engine)};"
     if ctx.engine == "mysql":
         return f"ALTER TABLE {name} DROP INDEX {quote_ident(index.name, ctx.engine)};"
+    if ctx.engine == "tsql":
+        if index.origin == "unique_constraint":
+            return f"ALTER TABLE {name} DROP CONSTRAINT {quote_ident(index.name, ctx.engine)};"
+        return f"DROP INDEX {quote_ident(index.name, ctx.engine)} ON {name};"
     if index.origin == "unique_constraint" or index.name.lower().startswith("sqlite_autoindex"):
         return None  # SQLite: a constraint's automatic index goes only with a table rebuild
     return f"DROP INDEX {qualified(table.schema_name, index.name, ctx.engine)};"
