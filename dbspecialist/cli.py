@@ -85,6 +85,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--min-severity", choices=["critical", "high", "medium", "low", "info"], default="low", help="hide below this"
     )
     review.add_argument("--table", action="append", dest="tables", metavar="NAME", help="only these tables")
+
+    tune = commands.add_parser("tune", help="recommend server settings with a memory budget that fits in RAM")
+    tune.add_argument(
+        "--engine", required=True, choices=["postgres", "mysql", "mariadb", "sqlite", "mongodb", "redis", "pgbouncer"]
+    )
+    tune.add_argument("--ram", required=True, help="machine RAM, e.g. 64GB, 512MB or 16 (GB)")
+    tune.add_argument("--cpus", required=True, type=int)
+    tune.add_argument("--storage", choices=["hdd", "ssd", "nvme", "san"], default="ssd")
+    tune.add_argument(
+        "--workload", choices=["web", "oltp", "dw", "mixed", "desktop", "cache", "persistent", "queue"], default=None
+    )
+    tune.add_argument("--max-connections", type=int)
+    tune.add_argument("--version", dest="server_version", help="server version, e.g. 16 or 8.0.36")
+    tune.add_argument("--db-size", help="data size, e.g. 200GB")
+    tune.add_argument("--os", choices=["linux", "windows", "macos"], default="linux")
+    tune.add_argument("--db", metavar="URL", help="compare with and audit a live server (URL or NAME=URL)")
+    tune.add_argument("--format", choices=["text", "json", "conf"], default="text")
     return parser
 
 
@@ -100,6 +117,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from dbspecialist.cli_review import review_schema_command
 
             return review_schema_command(args)
+        if args.command == "tune":
+            from dbspecialist.cli_tune import tune_command
+
+            return tune_command(args)
         return _demo(args)
     except ConfigError as exc:
         print(f"dbspecialist: configuration error: {redact(str(exc))}", file=sys.stderr)

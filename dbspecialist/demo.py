@@ -188,11 +188,47 @@ async def plan_review_schema(ctx: DemoContext) -> list[DemoStep]:
     return steps
 
 
+TUNE_ENGINE = {"postgresql": "postgres", "mysql": "mysql", "sqlite": "sqlite", "mongodb": "mongodb", "redis": "redis"}
+
+
+async def plan_tune_config(ctx: DemoContext) -> list[DemoStep]:
+    steps = []
+    targets: list[dict[str, Any]] = [{"engine": "postgres", "ram_gb": 64, "cpus": 16, "workload": "oltp"}]
+    for name in ctx.usable:
+        engine = TUNE_ENGINE.get(ctx.engines.get(name, ""))
+        if engine:
+            workload = "cache" if engine == "redis" else "oltp"
+            targets.append({"engine": engine, "ram_gb": 8, "cpus": 4, "workload": workload, "connection": name})
+    for arguments in targets:
+        step, data = await _call(ctx, "tune_config", arguments)
+        if step.ok:
+            where = f" vs live {arguments['connection']}" if "connection" in arguments else ""
+            step.lines.append(
+                f"{arguments['engine']} on {arguments['ram_gb']} GB / {arguments['cpus']} CPUs{where}: "
+                f"{len(data['settings'])} settings ({data['config_format']})"
+            )
+            for advice in data["settings"][:6]:
+                current = f" (now {advice['current']})" if advice.get("current") is not None else ""
+                step.lines.append(f"  {advice['name']} = {advice['value']}{current}  [{_short(advice['formula'], 50)}]")
+            budget = data.get("memory_budget")
+            if budget:
+                gib = 1024**3
+                step.lines.append(
+                    f"  memory budget: {budget['total_bytes'] / gib:.1f} of {budget['ram_bytes'] / gib:.1f} GiB, "
+                    f"{'fits' if budget['fits'] else 'does not fit'}"
+                )
+            for finding in data.get("audit", [])[:3]:
+                step.lines.append(f"  audit {finding['severity']}: {_short(finding['title'], 90)}")
+        steps.append(step)
+    return steps
+
+
 PLANS: dict[str, Callable[[DemoContext], Awaitable[list[DemoStep]]]] = {
     "list_connections": plan_list_connections,
     "describe_schema": plan_describe_schema,
     "run_query": plan_run_query,
     "review_schema": plan_review_schema,
+    "tune_config": plan_tune_config,
 }
 
 

@@ -8,6 +8,7 @@ from dbspecialist import __version__
 from dbspecialist.server.resources import register_resources
 from dbspecialist.server.state import ServerState
 from dbspecialist.server.tools import register_review_tools, register_tools
+from dbspecialist.server.tools_tuning import register_tuning_tools
 
 INSTRUCTIONS = """\
 dbspecialist is a senior database specialist for PostgreSQL, MySQL/MariaDB, SQLite, MongoDB and Redis.
@@ -16,8 +17,9 @@ plans a migration or a column change on a big table, asks about scaling, or tune
 Start with list_connections to see which databases are configured (a bundled SQLite sample shop
 called `sample` is there when none is), describe_schema to learn tables, columns, keys and indexes,
 and run_query for read-only SQL. review_schema reviews pasted DDL (no database needed) or a live
-connection and returns findings with evidence and the fix SQL. Every connection is read-only unless
-configured otherwise.
+connection and returns findings with evidence and the fix SQL. tune_config computes server settings
+from RAM, CPUs, storage and workload with a memory budget that proves they fit (and audits a live
+server). Every connection is read-only unless configured otherwise.
 Give specific, measured advice with the exact SQL to apply it.
 """
 
@@ -33,5 +35,6 @@ def build_server(state: ServerState) -> MCPServer:
     )
     register_tools(mcp, state)
     register_review_tools(mcp, state)
+    register_tuning_tools(mcp, state)
     register_resources(mcp)
     return mcp

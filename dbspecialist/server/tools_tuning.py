@@ -74,6 +74,8 @@ def register_tuning_tools(mcp: MCPServer, state: ServerState) -> None:
                     f"use a {expected} connection or the matching engine"
                 )
             facts, live_settings = await _live_facts(adapter, engine)
+            if engine == "mysql" and facts.flavor == "mariadb":
+                engine = "mariadb"  # the server says so; MariaDB's settings and versions differ from MySQL's
         try:
             inputs = TuningInputs(
                 engine=engine,
@@ -97,6 +99,7 @@ def register_tuning_tools(mcp: MCPServer, state: ServerState) -> None:
 @dataclass
 class LiveFacts:
     version: str | None = None
+    flavor: str | None = None
     db_size_gb: float | None = None
     max_connections: int | None = None
 
@@ -112,7 +115,10 @@ async def _live_facts(adapter: DatabaseAdapter, engine: str) -> tuple[LiveFacts,
         settings = {s.name: (s.value, s.unit) for s in await adapter.settings()}
     except DBSpecialistError:
         settings = {}
-    facts.version = _short_version(await adapter.server_version(), engine)
+    full_version = await adapter.server_version()
+    facts.version = _short_version(full_version, engine)
+    if "mariadb" in full_version.lower():
+        facts.flavor = "mariadb"
     try:
         stats = await adapter.statistics()
     except DBSpecialistError:
@@ -147,5 +153,7 @@ async def _with_live(report: TuningReport, adapter: DatabaseAdapter, live: LiveS
         settings.append(advice.model_copy(update={"current": current, "changes": changes}))
     keyspace = (await adapter.introspect()).keyspace if adapter.config.engine == "redis" else None
     plain = {name: v for name, (v, _u) in live.items() if v is not None}
-    findings = audit(adapter.config.engine, plain, keyspace=keyspace, version=report.inputs.version)
+    findings = audit(
+        adapter.config.engine, plain, keyspace=keyspace, version=report.inputs.version, ram_gb=report.inputs.ram_gb
+    )
     return report.model_copy(update={"settings": settings, "audit": findings})

@@ -25,7 +25,7 @@ import psutil
 HEALTH_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 10.0
 KILL_TIMEOUT_S = 5.0
-TOOL_NAMES = {"list_connections", "describe_schema", "run_query", "review_schema"}
+TOOL_NAMES = {"list_connections", "describe_schema", "run_query", "review_schema", "tune_config"}
 SAMPLE_TABLES = {"categories", "products", "customers", "orders", "order_items", "payments", "product_tags"}
 ORDERS_ROWS = 3000
 FIRST_ORDERS_QUERY = "SELECT id FROM orders ORDER BY id LIMIT 3"

@@ -29,6 +29,12 @@ async def test_demo_on_live_servers() -> None:
         by_tool[step.tool] = by_tool.get(step.tool, 0) + 1
     # one list, one describe per connection, a read and a refused write per connection, a review per
     # connection plus one of pasted DDL
-    assert by_tool == {"list_connections": 1, "describe_schema": 3, "run_query": 6, "review_schema": 4}
+    assert by_tool == {
+        "list_connections": 1,
+        "describe_schema": 3,
+        "run_query": 6,
+        "review_schema": 4,
+        "tune_config": 4,
+    }
     refusals = [line for s in report.steps for line in s.lines if "was refused, as it must be" in line]
     assert len(refusals) == 3
