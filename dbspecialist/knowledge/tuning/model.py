@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -119,6 +120,23 @@ def validate(inputs: TuningInputs) -> None:
         raise TuningInputError(
             f"workload {inputs.workload!r} does not apply to {inputs.engine}; use one of {', '.join(allowed)}"
         )
+
+
+_MAJOR_MINOR_RE = re.compile(r"^\s*(\d+)(?:\.(\d+))?(?:\.\d+)*\s*$")
+
+
+def parse_major_minor(
+    version: str | None, *, default: str, low: tuple[int, int], high: tuple[int, int], valid: str
+) -> tuple[int, int]:
+    """'7.2' / '7.2.4' / '7' → (7, 2) within [low, high]; otherwise TuningInputError with `valid`."""
+    text = default if version is None else version
+    match = _MAJOR_MINOR_RE.match(text)
+    if match is None:
+        raise TuningInputError(f"{valid}; got {text!r}")
+    parsed = (int(match.group(1)), int(match.group(2) or 0))
+    if not low <= parsed <= high:
+        raise TuningInputError(f"{valid}; got {text!r}")
+    return parsed
 
 
 GB = 1024**3

@@ -7,7 +7,6 @@ Sources are named next to each constant (MongoDB manual pages).
 from __future__ import annotations
 
 import math
-import re
 
 from dbspecialist.knowledge.tuning.model import (
     GB,
@@ -18,6 +17,7 @@ from dbspecialist.knowledge.tuning.model import (
     TuningInputError,
     TuningInputs,
     TuningReport,
+    parse_major_minor,
 )
 
 # Supported versions: 6.0 to 8.x (6.0 is the oldest with the current write-concern and journal behaviour
@@ -69,20 +69,16 @@ MAX_MAP_COUNT_PER_CONNECTION = 2
 # Recommended ulimits (manual, "UNIX ulimit Settings"): open files and processes/threads 64000.
 ULIMIT_NOFILE = 64_000
 
-_VERSION_RE = re.compile(r"^\s*(\d+)(?:\.(\d+))?(?:\.\d+)*\s*$")
-
 
 def parse_version(version: str | None) -> tuple[int, int]:
     """'8.0' / '7.0.14' / '8' → (8, 0); anything outside 6.0-8.x raises TuningInputError."""
-    text = DEFAULT_VERSION if version is None else version
-    match = _VERSION_RE.match(text)
-    valid = "MongoDB version must be 6.0 to 8.x (e.g. '8.0')"
-    if match is None:
-        raise TuningInputError(f"{valid}; got {text!r}")
-    parsed = (int(match.group(1)), int(match.group(2) or 0))
-    if not VERSION_RANGE[0] <= parsed <= VERSION_RANGE[1]:
-        raise TuningInputError(f"{valid}; got {text!r}")
-    return parsed
+    return parse_major_minor(
+        version,
+        default=DEFAULT_VERSION,
+        low=VERSION_RANGE[0],
+        high=VERSION_RANGE[1],
+        valid="MongoDB version must be 6.0 to 8.x (e.g. '8.0')",
+    )
 
 
 def default_cache_gb(ram_gb: float) -> float:

@@ -8,7 +8,6 @@ persistence pages).
 from __future__ import annotations
 
 import math
-import re
 
 from dbspecialist.knowledge.tuning.model import (
     GB,
@@ -19,6 +18,7 @@ from dbspecialist.knowledge.tuning.model import (
     TuningInputError,
     TuningInputs,
     TuningReport,
+    parse_major_minor,
 )
 
 # Supported versions: 6.0 (I/O threads, ACLs, lazyfree-lazy-user-del) to 8.x. Default when not given.
@@ -84,20 +84,16 @@ MAXMEMORY_CLIENTS = "10%"
 # RDB snapshot rules: Redis 7's defaults (save 3600 1 300 100 60 10000).
 SNAPSHOT_RULES: tuple[tuple[int, int], ...] = ((3600, 1), (300, 100), (60, 10_000))
 
-_VERSION_RE = re.compile(r"^\s*(\d+)(?:\.(\d+))?(?:\.\d+)*\s*$")
-
 
 def parse_version(version: str | None) -> tuple[int, int]:
     """'7.2' / '7.2.4' / '7' → (7, 2); anything outside 6.0-8.x raises TuningInputError."""
-    text = DEFAULT_VERSION if version is None else version
-    match = _VERSION_RE.match(text)
-    valid = "Redis version must be 6.0 to 8.x (e.g. '7.2')"
-    if match is None:
-        raise TuningInputError(f"{valid}; got {text!r}")
-    parsed = (int(match.group(1)), int(match.group(2) or 0))
-    if not VERSION_RANGE[0] <= parsed <= VERSION_RANGE[1]:
-        raise TuningInputError(f"{valid}; got {text!r}")
-    return parsed
+    return parse_major_minor(
+        version,
+        default=DEFAULT_VERSION,
+        low=VERSION_RANGE[0],
+        high=VERSION_RANGE[1],
+        valid="Redis version must be 6.0 to 8.x (e.g. '7.2')",
+    )
 
 
 def redis_size(num_bytes: int) -> str:
