@@ -60,7 +60,9 @@ class Finding(BaseModel):
     title: str = Field(description="the consequence, in one line")
     subject: str = Field(description="the object: table, table.column or index name (schema-qualified if not default)")
     table: str | None = Field(default=None, description="the table/collection the finding is about, unqualified")
-    subject_kind: Literal["table", "column", "index", "constraint", "sequence", "collection", "key", "server"]
+    subject_kind: Literal[
+        "table", "column", "index", "constraint", "sequence", "collection", "key", "server", "node", "query"
+    ]
     evidence: dict[str, int | float | str | bool | None] = Field(default_factory=dict)
     rationale: str
     help: str = Field(description="the action, in one line")
