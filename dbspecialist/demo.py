@@ -188,6 +188,86 @@ async def plan_review_schema(ctx: DemoContext) -> list[DemoStep]:
     return steps
 
 
+DEMO_PLAN = """\
+                                                 QUERY PLAN
+------------------------------------------------------------------------------------------------------------
+ Sort  (cost=1693.02..1705.52 rows=5000 width=16) (actual time=48.112..55.903 rows=60000 loops=1)
+   Sort Key: created_at
+   Sort Method: external merge  Disk: 1640kB
+   ->  Seq Scan on orders  (cost=0.00..1386.00 rows=5000 width=16) (actual time=0.011..20.500 rows=60000 loops=1)
+         Filter: (status = 'paid'::text)
+         Rows Removed by Filter: 40000
+ Planning Time: 0.080 ms
+ Execution Time: 58.991 ms
+"""
+DEMO_LOG = """\
+SELECT * FROM orders WHERE customer_id = 17;
+SELECT * FROM orders WHERE customer_id = 18;
+SELECT * FROM orders WHERE customer_id = 19;
+SELECT id FROM customers WHERE id NOT IN (SELECT customer_id FROM orders);
+SELECT * FROM products WHERE name LIKE '%lamp%' ORDER BY id OFFSET 5000 LIMIT 50;
+DELETE FROM payments;
+"""
+SAMPLE_SLOW_QUERIES = [
+    "SELECT oi.quantity FROM order_items AS oi WHERE oi.product_id = 42",
+    "SELECT p.amount FROM payments AS p WHERE p.order_id = 7",
+]
+
+
+def _findings_lines(data: dict[str, Any], limit: int = 5) -> list[str]:
+    lines = []
+    for finding in data.get("findings", [])[:limit]:
+        lines.append(f"  {finding['severity']:<8} {finding['rule_id']} {_short(finding['title'], 90)}")
+        if finding.get("fix") and finding["fix"]["statements"]:
+            lines.append(f"           fix: {_short(finding['fix']['statements'][0], 90)}")
+    return lines
+
+
+async def plan_explain_query(ctx: DemoContext) -> list[DemoStep]:
+    steps = []
+    targets: list[dict[str, Any]] = [{"plan": DEMO_PLAN}]
+    for name in ctx.sample:
+        if name in ctx.usable:
+            targets.append({"sql": SAMPLE_SLOW_QUERIES[0], "connection": name})
+            targets.append({"sql": SAMPLE_SLOW_QUERIES[0], "connection": name, "analyze": True})
+    for arguments in targets:
+        step, data = await _call(ctx, "explain_query", arguments)
+        if step.ok:
+            label = (
+                f"{arguments['connection']}: {_short(arguments['sql'], 60)}" if "sql" in arguments else "pasted plan"
+            )
+            step.lines.append(f"{label} ({data['engine']}, {data['nodes']} nodes, analyzed={data['analyzed']})")
+            step.lines.extend(_findings_lines(data))
+            step.lines.extend(f"  | {node['line']}" for node in data.get("compact", [])[:4])
+        steps.append(step)
+    return steps
+
+
+async def plan_review_query(ctx: DemoContext) -> list[DemoStep]:
+    step, data = await _call(ctx, "review_query", {"sql": DEMO_LOG, "dialect": "postgres"})
+    if step.ok:
+        counts = ", ".join(f"{n} {s}" for s, n in data["counts"].items() if n) or "no findings"
+        step.lines.append(f"a log of {data['statements']} statements: {counts}")
+        step.lines.extend(_findings_lines(data, 6))
+        for group in data.get("n_plus_one", []):
+            step.lines.append(f"  N+1: {group['count']}x {_short(group['normalised'], 60)}")
+            if group.get("rewrite"):
+                step.lines.append(f"       batch: {_short(group['rewrite'], 80)}")
+    return [step]
+
+
+async def plan_recommend_indexes(ctx: DemoContext) -> list[DemoStep]:
+    steps = []
+    for name in [n for n in ctx.usable if n in ctx.sample]:
+        step, data = await _call(ctx, "recommend_indexes", {"connection": name, "queries": SAMPLE_SLOW_QUERIES})
+        if step.ok:
+            step.lines.append(f"{name}: {len(data['recommendations'])} indexes for {data['queries_analyzed']} queries")
+            for rec in data["recommendations"]:
+                step.lines.append(f"  {rec['ddl']}  (verified={rec['verified']}, {rec['verification']})")
+        steps.append(step)
+    return steps
+
+
 TUNE_ENGINE = {"postgresql": "postgres", "mysql": "mysql", "sqlite": "sqlite", "mongodb": "mongodb", "redis": "redis"}
 
 
@@ -227,6 +307,9 @@ PLANS: dict[str, Callable[[DemoContext], Awaitable[list[DemoStep]]]] = {
     "list_connections": plan_list_connections,
     "describe_schema": plan_describe_schema,
     "run_query": plan_run_query,
+    "explain_query": plan_explain_query,
+    "review_query": plan_review_query,
+    "recommend_indexes": plan_recommend_indexes,
     "review_schema": plan_review_schema,
     "tune_config": plan_tune_config,
 }

@@ -8,6 +8,7 @@ from dbspecialist import __version__
 from dbspecialist.server.resources import register_resources
 from dbspecialist.server.state import ServerState
 from dbspecialist.server.tools import register_review_tools, register_tools
+from dbspecialist.server.tools_plans import register_query_tools
 from dbspecialist.server.tools_tuning import register_tuning_tools
 
 INSTRUCTIONS = """\
@@ -16,11 +17,12 @@ Reach for it when the user shares a schema file or DDL, asks why a query is slow
 plans a migration or a column change on a big table, asks about scaling, or tunes server config.
 Start with list_connections to see which databases are configured (a bundled SQLite sample shop
 called `sample` is there when none is), describe_schema to learn tables, columns, keys and indexes,
-and run_query for read-only SQL. review_schema reviews pasted DDL (no database needed) or a live
-connection and returns findings with evidence and the fix SQL. tune_config computes server settings
-from RAM, CPUs, storage and workload with a memory budget that proves they fit (and audits a live
-server). Every connection is read-only unless configured otherwise.
-Give specific, measured advice with the exact SQL to apply it.
+and run_query for read-only SQL. explain_query analyses a plan (pasted, or run on a connection);
+review_query reviews SQL statically (a whole log too, with N+1 detection); recommend_indexes proposes
+indexes and verifies them with hypothetical indexes first; review_schema reviews pasted DDL or a live
+schema; tune_config computes server settings from RAM, CPUs, storage and workload with a memory budget
+that proves they fit (and audits a live server). Every connection is read-only unless configured
+otherwise. Give specific, measured advice with the exact SQL to apply it.
 """
 
 
@@ -35,6 +37,7 @@ def build_server(state: ServerState) -> MCPServer:
     )
     register_tools(mcp, state)
     register_review_tools(mcp, state)
+    register_query_tools(mcp, state)
     register_tuning_tools(mcp, state)
     register_resources(mcp)
     return mcp

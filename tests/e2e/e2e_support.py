@@ -25,7 +25,16 @@ import psutil
 HEALTH_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 10.0
 KILL_TIMEOUT_S = 5.0
-TOOL_NAMES = {"list_connections", "describe_schema", "run_query", "review_schema", "tune_config"}
+TOOL_NAMES = {
+    "list_connections",
+    "describe_schema",
+    "run_query",
+    "explain_query",
+    "review_query",
+    "recommend_indexes",
+    "review_schema",
+    "tune_config",
+}
 SAMPLE_TABLES = {"categories", "products", "customers", "orders", "order_items", "payments", "product_tags"}
 ORDERS_ROWS = 3000
 FIRST_ORDERS_QUERY = "SELECT id FROM orders ORDER BY id LIMIT 3"
@@ -359,6 +368,29 @@ async def check_review_schema(client: ToolClient) -> None:
     assert both.is_error is True and "exactly one" in text_of(both)
 
 
+async def check_expert_tools(client: ToolClient) -> None:
+    plan = await client.call_tool(
+        "explain_query", {"sql": "SELECT quantity FROM order_items WHERE product_id = 42", "connection": "sample"}
+    )
+    assert plan.is_error is False, text_of(plan)
+    assert plan.structured_content["engine"] == "sqlite"
+    assert "PLN050" in {f["rule_id"] for f in plan.structured_content["findings"]}
+    review = await client.call_tool("review_query", {"sql": "DELETE FROM payments;", "dialect": "sqlite"})
+    assert review.is_error is False, text_of(review)
+    assert [f["rule_id"] for f in review.structured_content["findings"]] == ["QRY008"]
+    advice = await client.call_tool(
+        "recommend_indexes",
+        {"connection": "sample", "queries": ["SELECT quantity FROM order_items WHERE product_id = 42"]},
+    )
+    assert advice.is_error is False, text_of(advice)
+    [rec] = advice.structured_content["recommendations"]
+    assert rec["verified"] is True and "order_items (product_id)" in rec["ddl"]
+    tuned = await client.call_tool("tune_config", {"engine": "postgres", "ram_gb": 64, "cpus": 16})
+    assert tuned.is_error is False, text_of(tuned)
+    settings = {s["name"]: s["value"] for s in tuned.structured_content["settings"]}
+    assert settings["shared_buffers"] == "16GB" and tuned.structured_content["memory_budget"]["fits"] is True
+
+
 async def check_everything(client: ToolClient) -> None:
     """Every tool, with real arguments, asserting real content."""
     await check_tool_listing(client)
@@ -366,6 +398,7 @@ async def check_everything(client: ToolClient) -> None:
     await check_describe_schema(client)
     await check_run_query(client)
     await check_review_schema(client)
+    await check_expert_tools(client)
     await check_errors(client)
 
 

@@ -33,6 +33,8 @@ async def test_demo_on_live_servers() -> None:
         "list_connections": 1,
         "describe_schema": 3,
         "run_query": 6,
+        "explain_query": 1,  # the pasted plan; live explains and index advice run on the sample only
+        "review_query": 1,
         "review_schema": 4,
         "tune_config": 4,
     }

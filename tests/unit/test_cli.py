@@ -24,7 +24,16 @@ def test_demo_on_the_bundled_sample(tmp_path: Path) -> None:
     result = run_cli("demo", cache=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
-    for tool in ("list_connections", "describe_schema", "run_query", "review_schema", "tune_config"):
+    for tool in (
+        "list_connections",
+        "describe_schema",
+        "run_query",
+        "explain_query",
+        "review_query",
+        "recommend_indexes",
+        "review_schema",
+        "tune_config",
+    ):
         assert f"✔ {tool}" in out
     assert "orders: 8 columns, 3,000 rows" in out
     assert "a write (DELETE FROM orders) was refused" in out and "demo passed" in out

@@ -35,7 +35,16 @@ async def test_tools_are_annotated_read_only_with_output_schemas(sample_config: 
             assert client.instructions and "slow" in client.instructions
     finally:
         await state.registry.close()
-    assert set(tools) == {"list_connections", "describe_schema", "run_query", "review_schema", "tune_config"}
+    assert set(tools) == {
+        "list_connections",
+        "describe_schema",
+        "run_query",
+        "explain_query",
+        "review_query",
+        "recommend_indexes",
+        "review_schema",
+        "tune_config",
+    }
     for tool in tools.values():
         assert tool.annotations is not None and tool.annotations.read_only_hint is True
         assert tool.annotations.destructive_hint is False

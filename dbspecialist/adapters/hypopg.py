@@ -1,0 +1,152 @@
+"""HypoPG verification of candidate indexes (PostgreSQL): cost before/after per query, estimated size.
+
+Everything runs on ONE held pooled connection, inside a READ ONLY transaction that is always rolled
+back: HypoPG's hypothetical indexes live in the backend's memory only (no catalog write, so READ ONLY
+allows them), and `hypopg_reset()` runs before the connection goes back to the pool.
+
+Coupling: the PostgresAdapter has no public "run my statements on one held connection" method, so
+`with_connection` uses its private `_with_connection` (pool, retry of a dead connection, typed errors),
+`_begin` / `_rollback` (READ ONLY + SET LOCAL timeouts, rollback or terminate), `_refuse_volatile`
+(volatility lookup of functions the guard does not know), `_query_error` and `capabilities`.
+Every query goes through the PostgreSQL read-only guard first: only SELECT / VALUES are evaluated.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, TypeVar
+
+import asyncpg
+
+from dbspecialist.adapters.guard_postgres import check_postgres
+from dbspecialist.adapters.postgres import PostgresAdapter
+from dbspecialist.errors import DBSpecialistError
+from dbspecialist.knowledge.indexes.candidates import Candidate
+from dbspecialist.knowledge.indexes.select import QueryCosts
+
+T = TypeVar("T")
+Progress = Callable[[float, float, str], Awaitable[None]]
+
+HYPOPG_INSTALLED_SQL: Final = "SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'hypopg'"
+HYPOPG_SCHEMA_SQL: Final = """
+SELECT n.nspname::text FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+WHERE e.extname = 'hypopg'
+"""
+CREATE_EXTENSION: Final = "CREATE EXTENSION hypopg;"
+GENERIC_PLAN_MIN_MAJOR: Final = 16  # EXPLAIN (GENERIC_PLAN) arrived in PostgreSQL 16
+_PARAM: Final = re.compile(r"\$\d+")
+
+
+@dataclass
+class HypoResult:
+    available: bool
+    reason: str | None = None
+    costs: list[QueryCosts] = field(default_factory=list)
+    sizes: dict[str, int | None] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+async def with_connection(adapter: PostgresAdapter, fn: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    """Run `fn` on one pooled connection of `adapter` (see the module docstring for the coupling)."""
+    return await adapter._with_connection(fn)
+
+
+def _tables_of(query: str, candidates: Sequence[Candidate]) -> list[Candidate]:
+    """Candidates whose table the query names (cheap text test; EXPLAIN decides the rest)."""
+    low = query.lower()
+    return [c for c in candidates if re.search(rf"\b{re.escape(c.table.lower())}\b", low)]
+
+
+def _total_cost(raw: Any) -> float:
+    plan = json.loads(raw) if isinstance(raw, str) else raw
+    return float(plan[0]["Plan"]["Total Cost"])
+
+
+async def evaluate(
+    adapter: PostgresAdapter,
+    queries: Sequence[str],
+    candidates: Sequence[Candidate],
+    *,
+    timeout_ms: int | None = None,
+    progress: Progress | None = None,
+) -> HypoResult:
+    """Cost of every query before, and with each candidate on its tables alone, on hypothetical indexes."""
+    timeout = timeout_ms or adapter.config.options.statement_timeout_ms
+    result = HypoResult(available=True)
+    accepted: list[tuple[str, tuple[str, ...]]] = []
+    for q in queries:
+        try:
+            ok = check_postgres(q)
+        except DBSpecialistError as exc:
+            result.notes.append(f"skipped (not a read statement): {q[:80]!r}: {exc}")
+            continue
+        if ok.kind not in ("select", "values"):
+            result.notes.append(f"skipped ({ok.kind} has no plan to improve): {q[:80]!r}")
+            continue
+        accepted.append((q, ok.unknown_functions))
+
+    async def work(conn: asyncpg.Connection) -> HypoResult:
+        if await conn.fetchval(HYPOPG_INSTALLED_SQL) is None:
+            result.available = False
+            result.reason = f"the hypopg extension is not installed in this database; run {CREATE_EXTENSION}"
+            return result
+        schema = str(await conn.fetchval(HYPOPG_SCHEMA_SQL))
+        hypo = '"' + schema.replace('"', '""') + '"'
+        caps = adapter.capabilities
+        major = caps.major if caps is not None else 0
+        total_steps = float(sum(1 + len(_tables_of(q, candidates)) for q, _ in accepted)) or 1.0
+        step = 0.0
+        for query, unknown in accepted:
+            explain = "EXPLAIN (FORMAT JSON) "
+            if _PARAM.search(query):
+                if major < GENERIC_PLAN_MIN_MAJOR:
+                    result.notes.append(
+                        f"skipped {query[:80]!r}: it has $n parameters and EXPLAIN (GENERIC_PLAN) needs PostgreSQL "
+                        f"{GENERIC_PLAN_MIN_MAJOR}+ (this is {major}); pass it with sample values"
+                    )
+                    continue
+                explain = "EXPLAIN (GENERIC_PLAN, FORMAT JSON) "
+            if unknown:
+                await adapter._refuse_volatile(conn, unknown)
+            await adapter._begin(conn, read_only=True, timeout_ms=timeout)
+            try:
+                before = _total_cost(await conn.fetchval(explain + query))
+                after: dict[str, float] = {}
+                for cand in _tables_of(query, candidates):
+                    row = await conn.fetchrow(
+                        f"SELECT indexrelid FROM {hypo}.hypopg_create_index($1)", cand.statement(concurrently=False)
+                    )
+                    assert row is not None
+                    oid = row["indexrelid"]
+                    if cand.key not in result.sizes:
+                        size = await conn.fetchval(f"SELECT {hypo}.hypopg_relation_size($1)", oid)
+                        result.sizes[cand.key] = int(size) if size is not None else None
+                    after[cand.key] = _total_cost(await conn.fetchval(explain + query))
+                    await conn.fetchval(f"SELECT {hypo}.hypopg_drop_index($1)", oid)
+                    step += 1
+                    if progress is not None:
+                        await progress(step, total_steps, f"hypothetical {cand.name}")
+                result.costs.append(QueryCosts(query=query, cost_before=before, cost_after=after))
+            except asyncpg.PostgresError as exc:
+                if isinstance(exc, asyncpg.exceptions.QueryCanceledError):
+                    raise adapter._query_error(exc, timeout) from None
+                result.notes.append(f"could not evaluate {query[:80]!r}: {' '.join(str(exc).split())}")
+            finally:
+                await adapter._rollback(conn)  # hypothetical indexes survive a rollback: reset them after it
+                if not conn.is_closed():
+                    try:
+                        await conn.execute(f"SELECT {hypo}.hypopg_reset()")
+                    except Exception:
+                        conn.terminate()  # never hand back a backend with hypothetical indexes left in it
+            step += 1
+            if progress is not None:
+                await progress(step, total_steps, f"evaluated {query[:40]}")
+        return result
+
+    return await with_connection(adapter, work)
+
+
+__all__ = ["CREATE_EXTENSION", "HypoResult", "evaluate", "with_connection"]

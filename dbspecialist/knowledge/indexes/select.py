@@ -1,0 +1,158 @@
+"""Workload-level index selection: Dexter's per-query thresholds, then a greedy pick under budgets.
+
+Input: for each query, its planner cost without new indexes and its cost with each candidate alone
+(from HypoPG, or a plan score on engines without costs). A candidate is *viable* for a query when the
+query costs at least `MIN_COST` and the candidate cuts that cost by at least `MIN_SAVINGS_PCT`.
+Selection then repeatedly takes the viable candidate with the largest marginal cost saved per byte of
+index, where a query counts towards the margin only while the candidate still beats the best index
+already chosen for it by the same 50 % (so two indexes serving the same query are not both picked),
+until `max_indexes` or `max_total_bytes` is reached. Pure and deterministic (ties break on the key).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+# ankane/dexter defaults: `--min-cost 100` and `--min-cost-savings-pct 50` (lib/dexter/indexer.rb @d421932).
+MIN_COST: Final = 100.0
+MIN_SAVINGS_PCT: Final = 50.0
+# Size used for the per-byte ranking when the estimate is unknown (one 8 kB page).
+UNKNOWN_SIZE_BYTES: Final = 8192
+
+
+@dataclass(frozen=True)
+class QueryCosts:
+    """One query's cost before, and with each evaluated candidate (by key) alone."""
+
+    query: str
+    cost_before: float
+    cost_after: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Gain:
+    query: str
+    cost_before: float
+    cost_after: float
+
+    @property
+    def improvement_pct(self) -> float:
+        return 0.0 if self.cost_before <= 0 else round((1 - self.cost_after / self.cost_before) * 100, 1)
+
+
+@dataclass(frozen=True)
+class Chosen:
+    key: str
+    gains: tuple[Gain, ...]
+    saved: float
+    size_bytes: int | None
+
+
+@dataclass(frozen=True)
+class Selection:
+    chosen: tuple[Chosen, ...]
+    rejected: tuple[tuple[str, str], ...]  # (key, reason)
+
+
+def improvement_pct(before: float, after: float) -> float:
+    return 0.0 if before <= 0 else (1 - after / before) * 100
+
+
+def viable_gains(
+    key: str, queries: Sequence[QueryCosts], *, min_cost: float = MIN_COST, min_savings_pct: float = MIN_SAVINGS_PCT
+) -> list[Gain]:
+    """The queries `key` helps enough by Dexter's rule, in input order."""
+    out: list[Gain] = []
+    for q in queries:
+        after = q.cost_after.get(key)
+        if after is None or q.cost_before < min_cost:
+            continue
+        if improvement_pct(q.cost_before, after) >= min_savings_pct:
+            out.append(Gain(query=q.query, cost_before=q.cost_before, cost_after=after))
+    return out
+
+
+def select(
+    keys: Sequence[str],
+    queries: Sequence[QueryCosts],
+    sizes: Mapping[str, int | None],
+    *,
+    max_indexes: int,
+    max_total_bytes: int | None = None,
+    min_cost: float = MIN_COST,
+    min_savings_pct: float = MIN_SAVINGS_PCT,
+) -> Selection:
+    """Pick at most `max_indexes` candidates (and at most `max_total_bytes` together) from `keys`."""
+    rejected: list[tuple[str, str]] = []
+    viable: dict[str, list[Gain]] = {}
+    for key in keys:
+        if key in viable:
+            continue
+        gains = viable_gains(key, queries, min_cost=min_cost, min_savings_pct=min_savings_pct)
+        if gains:
+            viable[key] = gains
+            continue
+        evaluated = [q for q in queries if key in q.cost_after]
+        if not evaluated:
+            rejected.append((key, "not evaluated against any query"))
+        elif all(q.cost_before < min_cost for q in evaluated):
+            rejected.append((key, f"the queries it applies to cost less than {min_cost:g}: not worth an index"))
+        else:
+            best = max(
+                improvement_pct(q.cost_before, q.cost_after[key]) for q in evaluated if q.cost_before >= min_cost
+            )
+            rejected.append(
+                (key, f"best cost reduction {best:.1f}% is below the {min_savings_pct:g}% needed to recommend it")
+            )
+    current = {q.query: q.cost_before for q in queries}
+    chosen: list[Chosen] = []
+    used_bytes = 0
+    remaining = dict(viable)
+    factor = 1 - min_savings_pct / 100
+    while remaining and len(chosen) < max_indexes:
+        scored: list[tuple[float, float, str, list[Gain]]] = []
+        for key, gains in remaining.items():
+            still = [g for g in gains if g.cost_after <= current[g.query] * factor]
+            saved = sum(current[g.query] - g.cost_after for g in still)
+            if saved <= 0:
+                continue
+            size = sizes.get(key)
+            if max_total_bytes is not None and size is not None and used_bytes + size > max_total_bytes:
+                continue
+            per_byte = saved / max(1, size if size is not None else UNKNOWN_SIZE_BYTES)
+            scored.append((per_byte, saved, key, still))
+        if not scored:
+            break
+        scored.sort(key=lambda s: (-s[0], -s[1], s[2]))
+        _, saved, key, still = scored[0]
+        size = sizes.get(key)
+        chosen.append(Chosen(key=key, gains=tuple(still), saved=saved, size_bytes=size))
+        used_bytes += size or 0
+        for g in still:
+            current[g.query] = min(current[g.query], g.cost_after)
+        del remaining[key]
+    for key in remaining:
+        size = sizes.get(key)
+        if len(chosen) >= max_indexes:
+            reason = f"helps, but max_indexes={max_indexes} was reached by indexes that save more"
+        elif max_total_bytes is not None and size is not None and used_bytes + size > max_total_bytes:
+            reason = f"helps, but its {size} bytes would exceed max_total_bytes={max_total_bytes}"
+        else:
+            reason = "its queries are already served as well by a chosen index"
+        rejected.append((key, reason))
+    return Selection(chosen=tuple(chosen), rejected=tuple(rejected))
+
+
+__all__ = [
+    "MIN_COST",
+    "MIN_SAVINGS_PCT",
+    "Chosen",
+    "Gain",
+    "QueryCosts",
+    "Selection",
+    "improvement_pct",
+    "select",
+    "viable_gains",
+]
