@@ -1,20 +1,52 @@
 """Rule documentation pages, generated from each rule's SPEC and docstring (docs/rules/*.md).
 
-`python -m dbspecialist.knowledge.rule_docs docs/rules` rewrites them; a test keeps them in sync.
+Every rule set is covered: schema (SCH), plans (PLN), queries (QRY) and the tuning audit (TUN).
+`python -m dbspecialist.knowledge.rule_docs docs/rules` rewrites the pages; a test keeps them in sync.
 """
 
 from __future__ import annotations
 
 import inspect
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from dbspecialist.knowledge.schema.registry import Rule, load_rules
+from dbspecialist.knowledge.findings import RuleSpec
+
+DocumentedRule = tuple[RuleSpec, Callable[..., Any]]
+CAPABILITY_TITLES = {
+    "schema": "Schema review (review_schema)",
+    "plans": "Plan analysis (explain_query)",
+    "queries": "Query review (review_query)",
+    "tuning": "Configuration audit (tune_config with a connection)",
+}
 
 
-def render_rule(rule: Rule) -> str:
-    spec = rule.SPEC
-    doc = inspect.getdoc(rule.check) or ""
+def all_rules() -> list[DocumentedRule]:
+    """Every rule of every capability, by id (a rule shared by several engines appears once)."""
+    from dbspecialist.knowledge.plans import rules_other, rules_postgres
+    from dbspecialist.knowledge.queries import rules as query_rules
+    from dbspecialist.knowledge.schema.registry import load_rules
+    from dbspecialist.knowledge.tuning.audit import AUDIT_RULES
+
+    found: dict[str, DocumentedRule] = {}
+    for rule in load_rules():
+        found[rule.SPEC.id] = (rule.SPEC, rule.check)
+    groups: list[tuple[tuple[RuleSpec, Callable[..., Any]], ...]] = [
+        rules_postgres.RULES,
+        *rules_other.RULES_BY_ENGINE.values(),
+        query_rules.RULES,
+        AUDIT_RULES,
+    ]
+    for group in groups:
+        for spec, check in group:
+            found.setdefault(spec.id, (spec, check))
+    return [found[key] for key in sorted(found)]
+
+
+def render_rule(spec: RuleSpec, check: Callable[..., Any]) -> str:
+    doc = inspect.getdoc(check) or ""
     first, _, body = doc.partition("\n")
     engines = ", ".join(spec.engines)
     return (
@@ -22,42 +54,53 @@ def render_rule(rule: Rule) -> str:
         f"{first.strip()}\n\n"
         "| | |\n|---|---|\n"
         f"| Flags | {spec.summary} |\n"
+        f"| Capability | {CAPABILITY_TITLES.get(spec.capability, spec.capability)} |\n"
         f"| Default severity | {spec.severity.value} |\n"
         f"| Engines | {engines} |\n"
-        f"| Needs a live connection | {'yes' if spec.live_only else 'no (works on DDL too)'} |\n"
+        f"| Needs a live connection | {'yes' if spec.live_only else 'no'} |\n"
         f"| Fix | {spec.fix} |\n"
         f"| Status | {spec.status}, since {spec.since} |\n\n"
         f"{body.strip()}\n"
     )
 
 
-def render_index(rules: list[Rule]) -> str:
+def render_index(rules: list[DocumentedRule]) -> str:
     lines = [
-        "# Schema review rules",
+        "# Rules",
         "",
         "Generated from the rules' own documentation (`python -m dbspecialist.knowledge.rule_docs docs/rules`).",
-        "",
-        "| Rule | Name | Severity | Engines | Live only | What it flags |",
-        "|---|---|---|---|---|---|",
+        "Each rule id is stable and never reused.",
     ]
-    for rule in rules:
-        spec = rule.SPEC
-        lines.append(
-            f"| [{spec.id}]({spec.id}.md) | `{spec.name}` | {spec.severity.value} | {', '.join(spec.engines)} "
-            f"| {'yes' if spec.live_only else ''} | {spec.summary} |"
-        )
+    for capability, title in CAPABILITY_TITLES.items():
+        members = [(spec, check) for spec, check in rules if spec.capability == capability]
+        if not members:
+            continue
+        lines += [
+            "",
+            f"## {title}",
+            "",
+            "| Rule | Name | Severity | Engines | What it flags |",
+            "|---|---|---|---|---|",
+        ]
+        for spec, _check in members:
+            lines.append(
+                f"| [{spec.id}]({spec.id}.md) | `{spec.name}` | {spec.severity.value} | {', '.join(spec.engines)} "
+                f"| {spec.summary} |"
+            )
     return "\n".join(lines) + "\n"
 
 
 def expected_pages() -> dict[str, str]:
-    rules = load_rules()
-    pages = {f"{rule.SPEC.id}.md": render_rule(rule) for rule in rules}
+    rules = all_rules()
+    pages = {f"{spec.id}.md": render_rule(spec, check) for spec, check in rules}
     pages["README.md"] = render_index(rules)
     return pages
 
 
 def write_docs(directory: Path) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.md"):
+        stale.unlink()
     written = []
     for name, text in expected_pages().items():
         path = directory / name

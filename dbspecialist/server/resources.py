@@ -9,9 +9,9 @@ from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 def register_resources(mcp: MCPServer) -> None:
     @mcp.resource(
         "dbspecialist://rules",
-        name="schema-rules",
-        title="Schema review rules",
-        description="Every schema review rule: id, name, severity, engines, what it flags.",
+        name="rules",
+        title="All rules",
+        description="Every rule (schema SCH, plans PLN, queries QRY, config audit TUN): id, severity, engines.",
         mime_type="text/markdown",
     )
     def rules_index() -> str:
@@ -21,8 +21,8 @@ def register_resources(mcp: MCPServer) -> None:
 
     @mcp.resource(
         "dbspecialist://rules/{rule_id}",
-        name="schema-rule",
-        title="One schema review rule",
+        name="rule",
+        title="One rule",
         description="Why the rule matters, an example, what to do instead and how safe the fix is.",
         mime_type="text/markdown",
     )

@@ -169,6 +169,11 @@ async def test_rule_docs_are_resources(sample_config: ConnectionConfig) -> None:
     finally:
         await state.registry.close()
     assert "dbspecialist://rules" in listed
-    assert "[SCH001](SCH001.md)" in index.contents[0].text  # type: ignore[union-attr]
+    index_text = index.contents[0].text  # type: ignore[union-attr]
+    assert (
+        "[SCH001](SCH001.md)" in index_text
+        and "[PLN003](PLN003.md)" in index_text
+        and "[QRY008](QRY008.md)" in index_text
+    )
     text = page.contents[0].text  # type: ignore[union-attr]
     assert text.startswith("# SCH002 `foreign-key-without-index`") and "## Use instead" in text
