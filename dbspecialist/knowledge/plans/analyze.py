@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from dbspecialist.knowledge.findings import Finding, Report, RuleSpec
-from dbspecialist.knowledge.plans.annotate import annotate, iter_nodes
+from dbspecialist.knowledge.plans.annotate import annotate_owned, iter_nodes
 from dbspecialist.knowledge.plans.compact import compact_tree
 from dbspecialist.knowledge.plans.model import CompactNode, Plan
 
@@ -129,7 +129,7 @@ def analyze_plan(raw: Any, engine: str | None = None, *, context: dict[str, Any]
     else:
         engine = detect_engine(raw)
     try:
-        plan = annotate(_parse(raw, engine))
+        plan = annotate_owned(_parse(raw, engine))  # the fresh parse is ours: no copy needed
     except ValueError as exc:
         raise ValueError(f"{exc} (read as a {engine} plan; accepted: {ACCEPTED_FORMATS})") from None
     except Exception as exc:  # any reader failure is "not a plan" to the caller

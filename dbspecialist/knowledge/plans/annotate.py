@@ -38,7 +38,11 @@ def _is_cte(node: PlanNode) -> bool:
 
 def annotate(plan: Plan) -> Plan:
     """Return a copy of `plan` with node_id (pre-order, from 1) and the derived fields set."""
-    out = plan.model_copy(update={"root": _copy(plan.root)})
+    return annotate_owned(plan.model_copy(update={"root": _copy(plan.root)}))
+
+
+def annotate_owned(out: Plan) -> Plan:
+    """Annotate in place a plan nobody else holds (a fresh parse); `annotate` is the copying form."""
     counter = [1]
     _process(out.root, None, counter)
     nodes = iter_nodes(out.root)
