@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Annotated, Any, Literal
 
 from mcp.server import MCPServer
@@ -25,7 +26,10 @@ def register_query_tools(mcp: MCPServer, state: ServerState) -> None:
     @mcp.tool(annotations=READ_ONLY, title="Explain and analyse a query plan")
     @tool_errors
     async def explain_query(
-        sql: Annotated[str | None, Field(description="the query to explain on `connection`")] = None,
+        sql: Annotated[
+            str | dict[str, Any] | None,
+            Field(description="the query to explain on `connection` (MongoDB: the JSON command)"),
+        ] = None,
         connection: Annotated[str | None, Field(description="run EXPLAIN on this connection")] = None,
         plan: Annotated[
             str | dict[str, Any] | list[Any] | None,
@@ -43,6 +47,8 @@ def register_query_tools(mcp: MCPServer, state: ServerState) -> None:
         """
         from dbspecialist.knowledge.plans.analyze import analyze_plan
 
+        if isinstance(sql, dict):  # the SDK decodes JSON-looking text; a MongoDB command arrives as a dict
+            sql = json.dumps(sql)
         if (plan is None) == (sql is None):
             raise QueryError("give either `plan` (a pasted plan) or `sql` with `connection`")
         context: dict[str, Any] = {}

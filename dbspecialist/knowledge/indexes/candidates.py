@@ -70,7 +70,13 @@ class Candidate(BaseModel):
 
     @property
     def name(self) -> str:
-        return index_name(self.table, self.columns, partial=self.predicate is not None, covering=bool(self.include))
+        return index_name(
+            self.table,
+            self.columns,
+            partial=self.predicate is not None,
+            covering=bool(self.include),
+            predicate=self.predicate,
+        )
 
     @property
     def key(self) -> str:
@@ -438,9 +444,19 @@ def _ident(name: str, dia: str) -> str:
     return exp.to_identifier(name).sql(dialect=dia)
 
 
-def index_name(table: str, columns: list[str], *, partial: bool = False, covering: bool = False) -> str:
+def index_name(
+    table: str, columns: list[str], *, partial: bool = False, covering: bool = False, predicate: str | None = None
+) -> str:
+    """`<table>_<cols>[_<predicate words>|_partial|_covering]_idx`, cut to the identifier limit.
+
+    Partial indexes on the same columns differ by predicate, so its words go into the name
+    (`orders_created_at_status_pending_idx`), keeping two such candidates from sharing a name.
+    """
     words = [re.sub(r"[^a-z0-9]+", "_", c.lower()).strip("_") for c in columns]
-    suffix = "_partial" if partial else "_covering" if covering else ""
+    suffix = "_covering" if covering and not partial else ""
+    if partial:
+        tail = re.sub(r"[^a-z0-9]+", "_", (predicate or "").lower()).strip("_")
+        suffix = f"_{tail[:24].strip('_')}" if tail else "_partial"
     base = f"{table}_{'_'.join(words)}"[: PG_MAX_IDENTIFIER - len(suffix) - 4]
     return f"{base}{suffix}_idx"
 
@@ -455,7 +471,7 @@ def _ddl(
     *,
     concurrently: bool,
 ) -> str:
-    name = index_name(table, columns, partial=predicate is not None, covering=bool(include))
+    name = index_name(table, columns, partial=predicate is not None, covering=bool(include), predicate=predicate)
     target = f"{_ident(schema_name, dia)}.{_ident(table, dia)}" if schema_name else _ident(table, dia)
     keys = ", ".join(_key(c, dia) for c in columns)
     sql = f"CREATE INDEX {'CONCURRENTLY ' if concurrently else ''}{_ident(name, dia)} ON {target} ({keys})"

@@ -18,6 +18,9 @@ from typing import Final
 # ankane/dexter defaults: `--min-cost 100` and `--min-cost-savings-pct 50` (lib/dexter/indexer.rb @d421932).
 MIN_COST: Final = 100.0
 MIN_SAVINGS_PCT: Final = 50.0
+# Workload floor (our own rule): every index costs writes and memory, so one is added only while it still
+# saves at least this share of the whole workload's cost on top of the indexes already chosen.
+MIN_WORKLOAD_SHARE_PCT: Final = 1.0
 # Size used for the per-byte ranking when the estimate is unknown (one 8 kB page).
 UNKNOWN_SIZE_BYTES: Final = 8192
 
@@ -107,6 +110,7 @@ def select(
                 (key, f"best cost reduction {best:.1f}% is below the {min_savings_pct:g}% needed to recommend it")
             )
     current = {q.query: q.cost_before for q in queries}
+    floor = sum(current.values()) * MIN_WORKLOAD_SHARE_PCT / 100
     chosen: list[Chosen] = []
     used_bytes = 0
     remaining = dict(viable)
@@ -116,7 +120,7 @@ def select(
         for key, gains in remaining.items():
             still = [g for g in gains if g.cost_after <= current[g.query] * factor]
             saved = sum(current[g.query] - g.cost_after for g in still)
-            if saved <= 0:
+            if saved <= 0 or saved < floor:
                 continue
             size = sizes.get(key)
             if max_total_bytes is not None and size is not None and used_bytes + size > max_total_bytes:
@@ -140,7 +144,15 @@ def select(
         elif max_total_bytes is not None and size is not None and used_bytes + size > max_total_bytes:
             reason = f"helps, but its {size} bytes would exceed max_total_bytes={max_total_bytes}"
         else:
-            reason = "its queries are already served as well by a chosen index"
+            still = [g for g in remaining[key] if g.cost_after <= current[g.query] * factor]
+            saved = sum(current[g.query] - g.cost_after for g in still)
+            if saved > 0:
+                reason = (
+                    f"would save {saved:,.0f} more, under {MIN_WORKLOAD_SHARE_PCT:g}% of the workload's cost "
+                    f"({floor:,.0f}): not worth its write and memory cost"
+                )
+            else:
+                reason = "its queries are already served as well by a chosen index"
         rejected.append((key, reason))
     return Selection(chosen=tuple(chosen), rejected=tuple(rejected))
 
@@ -148,6 +160,7 @@ def select(
 __all__ = [
     "MIN_COST",
     "MIN_SAVINGS_PCT",
+    "MIN_WORKLOAD_SHARE_PCT",
     "Chosen",
     "Gain",
     "QueryCosts",

@@ -327,6 +327,13 @@ def sort_spills(plan: Plan, ctx: Context) -> Iterator[Finding]:
         if not external:
             continue
         kb = node.sort_space_kb or 0.0
+        # A parallel sort's workers spill too (EXPLAIN lists them under "Workers"); size the fix for all.
+        for worker in node.extra.get("Workers") or []:
+            if isinstance(worker, dict) and worker.get("Sort Space Type") == "Disk":
+                kb += float(worker.get("Sort Space Used") or 0.0)
+            elif isinstance(worker, dict) and isinstance(worker.get("Detail"), str):
+                match = re.search(r"Disk:\s*(\d+)kB", worker["Detail"])
+                kb += float(match.group(1)) if match else 0.0
         yield _find(
             SORT_SPILL, node, SORT_SPILL.severity,
             f"{subject(node)} spilled {kb:.0f} kB to disk ({node.sort_method})",
