@@ -248,6 +248,7 @@ CHECKPOINTER_SQL: Final = "SELECT pg_catalog.to_jsonb(c)::text FROM pg_catalog.p
 # pg_stat_statements renamed total_time → total_exec_time in 1.8 (PostgreSQL 13).
 PGSS_TOP_SQL: Final = """
 SELECT pg_catalog.to_jsonb(s)::text FROM {schema}.pg_stat_statements s
+WHERE s.dbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
 ORDER BY s.{total} DESC NULLS LAST LIMIT {limit}
 """
 
