@@ -13,6 +13,7 @@ Every query goes through the PostgreSQL read-only guard first: only SELECT / VAL
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Awaitable, Callable, Sequence
@@ -38,6 +39,7 @@ WHERE e.extname = 'hypopg'
 CREATE_EXTENSION: Final = "CREATE EXTENSION hypopg;"
 GENERIC_PLAN_MIN_MAJOR: Final = 16  # EXPLAIN (GENERIC_PLAN) arrived in PostgreSQL 16
 _PARAM: Final = re.compile(r"\$\d+")
+_STATEMENT_IDS: Final = itertools.count(1)
 
 
 @dataclass
@@ -100,20 +102,32 @@ async def evaluate(
         total_steps = float(sum(1 + len(_tables_of(q, candidates)) for q, _ in accepted)) or 1.0
         step = 0.0
         for query, unknown in accepted:
-            explain = "EXPLAIN (FORMAT JSON) "
-            if _PARAM.search(query):
-                if major < GENERIC_PLAN_MIN_MAJOR:
-                    result.notes.append(
-                        f"skipped {query[:80]!r}: it has $n parameters and EXPLAIN (GENERIC_PLAN) needs PostgreSQL "
-                        f"{GENERIC_PLAN_MIN_MAJOR}+ (this is {major}); pass it with sample values"
-                    )
-                    continue
-                explain = "EXPLAIN (GENERIC_PLAN, FORMAT JSON) "
+            params = sorted({int(m[1:]) for m in _PARAM.findall(query)})
+            prepared = bool(params) and major < GENERIC_PLAN_MIN_MAJOR
+
+            async def cost(query: str = query, params: list[int] = params, prepared: bool = prepared) -> float:
+                if not params:
+                    return _total_cost(await conn.fetchval("EXPLAIN (FORMAT JSON) " + query))
+                if not prepared:
+                    return _total_cost(await conn.fetchval("EXPLAIN (GENERIC_PLAN, FORMAT JSON) " + query))
+                # Before PostgreSQL 16: the generic plan of a prepared statement, which does not depend on the
+                # values passed (NULLs here). A fresh statement each time, so it is planned with the
+                # hypothetical indexes of the moment rather than from a cached plan.
+                name = f"dbspecialist_advisor_{next(_STATEMENT_IDS)}"
+                await conn.execute(f"PREPARE {name} AS {query}")
+                try:
+                    args = ", ".join("NULL" for _ in range(max(params)))
+                    return _total_cost(await conn.fetchval(f"EXPLAIN (FORMAT JSON) EXECUTE {name}({args})"))
+                finally:
+                    await conn.execute(f"DEALLOCATE {name}")
+
             if unknown:
                 await adapter._refuse_volatile(conn, unknown)
             await adapter._begin(conn, read_only=True, timeout_ms=timeout)
             try:
-                before = _total_cost(await conn.fetchval(explain + query))
+                if prepared:
+                    await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+                before = await cost()
                 after: dict[str, float] = {}
                 for cand in _tables_of(query, candidates):
                     row = await conn.fetchrow(
@@ -124,7 +138,7 @@ async def evaluate(
                     if cand.key not in result.sizes:
                         size = await conn.fetchval(f"SELECT {hypo}.hypopg_relation_size($1)", oid)
                         result.sizes[cand.key] = int(size) if size is not None else None
-                    after[cand.key] = _total_cost(await conn.fetchval(explain + query))
+                    after[cand.key] = await cost()
                     await conn.fetchval(f"SELECT {hypo}.hypopg_drop_index($1)", oid)
                     step += 1
                     if progress is not None:
