@@ -420,6 +420,29 @@ SPEC_PLN032 = RuleSpec(
 )
 
 
+def _big_flagged_nodes(plan: Plan, flag: str) -> Iterator[tuple[PlanNode, float | None, PlanNode | None]]:
+    """(node, rows under it, the table access it sorts) for nodes with `flag` over BIG_TABLE_ROWS rows."""
+    for node in plan.nodes():
+        if node.extra.get(flag) is not True:
+            continue
+        rows = _subtree_rows(node)
+        if rows is not None and rows < BIG_TABLE_ROWS:
+            continue
+        yield node, rows, _sort_owner(plan, node)
+
+
+def _ordered_index_fix(owner: PlanNode | None, shape: _Shape | None, clause: str, title: str) -> Fix | None:
+    """An index on (equality columns, ORDER BY or GROUP BY columns) of the sorted table, when the SQL says which."""
+    if owner is None or shape is None:
+        return None
+    table, resolved = _resolve_mysql(owner, shape)
+    ordered = (shape.order_by if clause == "order_by" else shape.group_by).get(table, [])
+    if not ordered:
+        return None
+    cols = list(dict.fromkeys([*shape.equality.get(table, []), *ordered]))
+    return _mysql_fix(table, cols, resolved, title.format(table=table))
+
+
 def filesort(plan: Plan, context: Mapping[str, Any]) -> Iterator[Finding]:
     """`Using filesort`: the rows are collected and sorted before the first one is returned.
 
@@ -443,20 +466,8 @@ def filesort(plan: Plan, context: Mapping[str, Any]) -> Iterator[Finding]:
     columns and the sort directions match.
     """
     shape = _shape(context.get("sql"), "mysql")
-    for node in plan.nodes():
-        if node.extra.get("using_filesort") is not True:
-            continue
-        rows = _subtree_rows(node)
-        if rows is not None and rows < BIG_TABLE_ROWS:
-            continue
-        owner = _sort_owner(plan, node)
-        fix = None
-        if owner is not None and shape is not None:
-            table, resolved = _resolve_mysql(owner, shape)
-            order = shape.order_by.get(table, [])
-            if order:
-                cols = list(dict.fromkeys([*shape.equality.get(table, []), *order]))
-                fix = _mysql_fix(table, cols, resolved, f"Read {table} in ORDER BY order through an index")
+    for node, rows, owner in _big_flagged_nodes(plan, "using_filesort"):
+        fix = _ordered_index_fix(owner, shape, "order_by", "Read {table} in ORDER BY order through an index")
         yield _finding(
             SPEC_PLN032,
             owner or node,
@@ -513,20 +524,8 @@ def temporary_table(plan: Plan, context: Mapping[str, Any]) -> Iterator[Finding]
     (equality columns first, then the GROUP BY columns).
     """
     shape = _shape(context.get("sql"), "mysql")
-    for node in plan.nodes():
-        if node.extra.get("using_temporary") is not True:
-            continue
-        rows = _subtree_rows(node)
-        if rows is not None and rows < BIG_TABLE_ROWS:
-            continue
-        owner = _sort_owner(plan, node)
-        fix = None
-        if owner is not None and shape is not None:
-            table, resolved = _resolve_mysql(owner, shape)
-            group = shape.group_by.get(table, [])
-            if group:
-                cols = list(dict.fromkeys([*shape.equality.get(table, []), *group]))
-                fix = _mysql_fix(table, cols, resolved, f"Read {table} grouped through an index")
+    for node, rows, owner in _big_flagged_nodes(plan, "using_temporary"):
+        fix = _ordered_index_fix(owner, shape, "group_by", "Read {table} grouped through an index")
         yield _finding(
             SPEC_PLN033,
             owner or node,
