@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from dbspecialist.adapters.base import DatabaseAdapter
+from dbspecialist.errors import DBSpecialistError
 from dbspecialist.knowledge.indexes.advisor import IndexAdvice, build_advice, esr_advice, unverified_advice
 from dbspecialist.knowledge.indexes.candidates import Candidate, candidates
 from dbspecialist.knowledge.indexes.esr import MongoCandidate, esr_candidate
@@ -73,6 +74,31 @@ async def _mysql_workload(adapter: DatabaseAdapter, notes: list[str]) -> list[st
     return [str(r[0]) for r in res.rows if r and r[0]]
 
 
+def _read_statements(engine: str, workload: list[str], notes: list[str]) -> list[str]:
+    """Only reads are analysed, on every SQL engine: the engine's own read-only guard decides."""
+    from dbspecialist.adapters.guard import check_sqlite
+    from dbspecialist.adapters.guard_mysql import check_mysql
+    from dbspecialist.adapters.guard_postgres import check_postgres
+
+    checks: dict[str, Callable[[str], object]] = {
+        "postgresql": check_postgres,
+        "mysql": check_mysql,
+        "sqlite": check_sqlite,
+    }
+    check = checks.get(engine)
+    if check is None:
+        return workload
+    kept = []
+    for query in workload:
+        try:
+            check(query)
+        except DBSpecialistError as exc:
+            notes.append(f"skipped (not a read statement): {query[:80]!r}: {exc}")
+            continue
+        kept.append(query)
+    return kept
+
+
 async def recommend(
     adapter: DatabaseAdapter,
     queries: list[str] | None,
@@ -99,6 +125,7 @@ async def recommend(
         else:
             notes.append(f"use_workload is not available for {engine}: pass the queries")
     workload = list(dict.fromkeys(q.strip().rstrip(";").strip() for q in workload if q and q.strip()))
+    workload = _read_statements(engine, workload, notes)
     if not workload:
         notes.append("no queries to analyse")
         return IndexAdvice(workload_source=source, notes=notes)
