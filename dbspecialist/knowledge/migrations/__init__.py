@@ -1,0 +1,1 @@
+"""Zero-downtime migration planning and migration linting (plan_migration, lint_migration)."""
