@@ -1,0 +1,225 @@
+"""Keyset backfills for MySQL/MariaDB: the batch statements of one backfill step, an UPDATE/DELETE turned into
+one, and a small runnable pymysql script (resumable, idempotent, throttled on replica lag) for all of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import sqlglot
+from sqlglot import exp
+
+from dbspecialist.knowledge.migrations.estimate import (
+    BATCH_SECONDS,
+    DEFAULT_BATCH_ROWS,
+    DEFAULT_BATCH_SLEEP,
+    backfill_estimate,
+)
+from dbspecialist.knowledge.migrations.model import LockClaim, MigrationStep, TableStats
+from dbspecialist.knowledge.migrations.mysql_tokens import quote, short_name
+
+MAX_REPLICA_LAG_S: Final = 1.0
+
+
+@dataclass
+class BackfillJob:
+    """One backfill of the generated script: its statement runs once per key range."""
+
+    name: str
+    table: str  # as SQL
+    key: str  # as SQL
+    statement: str  # with {range} where the key bounds go
+
+
+@dataclass(frozen=True)
+class DataChange:
+    """An UPDATE or DELETE read as a backfill: its SET clause (None for a DELETE) and the rows it selects."""
+
+    what: str
+    set_clause: str | None
+    condition: str
+    idempotent: bool
+
+
+def data_change(text: str, line: int) -> DataChange | None:
+    """A single-table UPDATE or DELETE as a backfill; None for anything else (joins, USING, unreadable text)."""
+    try:
+        expression = sqlglot.parse_one(text, read="mysql")
+    except sqlglot.errors.ParseError:
+        expression = None
+    if isinstance(expression, exp.Update) and not expression.args.get("joins") and expression.args.get("expressions"):
+        set_clause = ", ".join(e.sql("mysql") for e in expression.expressions)
+        where = expression.args.get("where")
+        condition = where.this.sql("mysql") if where is not None else "TRUE"
+        return DataChange(f"apply the UPDATE on line {line}", set_clause, condition, idempotent=where is not None)
+    if isinstance(expression, exp.Delete) and not expression.args.get("using"):
+        where = expression.args.get("where")
+        condition = where.this.sql("mysql") if where is not None else "TRUE"
+        return DataChange(f"apply the DELETE on line {line}", None, condition, idempotent=True)
+    return None
+
+
+def backfill_step(
+    name: str,
+    key: str,
+    what: str,
+    set_clause: str | None,
+    pending: str,
+    *,
+    stats: TableStats | None,
+    lag: tuple[str, str],
+    idempotent: bool = True,
+) -> tuple[BackfillJob, MigrationStep]:
+    """The script job and the plan step that apply `set_clause` (or delete) where `pending`, in keyset batches.
+
+    `key` is the batching column as SQL; `lag` the statement and column that show a replica's lag.
+    """
+    table_sql = quote(name)
+    if set_clause is None:
+        statement = f"DELETE FROM {table_sql} WHERE {{range}} AND ({pending})"
+    else:
+        statement = f"UPDATE {table_sql} SET {set_clause} WHERE {{range}} AND ({pending})"
+    job = BackfillJob(name=f"{short_name(name)}: {what}", table=table_sql, key=key, statement=statement)
+    batch_sql = [
+        f"SELECT COALESCE(MIN({key}), 0) - 1 INTO @last FROM {table_sql};",
+        f"-- repeat the next three statements until @upper is NULL, pausing {DEFAULT_BATCH_SLEEP:g} s "
+        f"and while a replica lags more than {MAX_REPLICA_LAG_S:g} s",
+        f"SELECT MAX({key}) INTO @upper FROM (SELECT {key} FROM {table_sql} WHERE {key} > @last "
+        f"ORDER BY {key} LIMIT {DEFAULT_BATCH_ROWS}) AS batch;",
+        statement.replace("{range}", f"{key} > @last AND {key} <= @upper") + ";",
+        "SET @last = @upper;",
+    ]
+    notes = [
+        "keyset batches on the primary key: each batch is an index range that starts where the last stopped",
+        "each batch commits on its own (autocommit), so row locks last one batch",
+        f"replica lag: {lag[0]} on every replica, column {lag[1]}",
+        "resumable: the script records the last key of each committed batch; idempotent: a batch only touches "
+        "rows the condition still selects",
+    ]
+    if not idempotent:
+        notes.append("the statement has no WHERE clause: re-running a batch applies it again")
+    step = MigrationStep(
+        phase="backfill",
+        kind="script",
+        title=f"Backfill {name} in batches of {DEFAULT_BATCH_ROWS:,} rows: {what}",
+        table=name,
+        sql=batch_sql,
+        command="python3 backfill_mysql.py  # PlannerOutput.backfill_script",
+        lock=LockClaim(
+            mode="InnoDB row locks on one batch of primary-key range (no metadata lock beyond a DML's)",
+            tables=[name],
+            blocks="nothing",
+            held=f"per batch, ~{BATCH_SECONDS:g} s; each batch commits on its own",
+        ),
+        table_effect="rows",
+        transactional=False,
+        estimate=backfill_estimate(stats),
+        reversible=set_clause is not None,
+        notes=notes,
+    )
+    return job, step
+
+
+_SCRIPT: Final = '''#!/usr/bin/env python3
+"""Keyset backfill for MySQL/MariaDB (generated by dbspecialist): resumable, idempotent, throttled.
+
+Connection: DB_HOST, DB_PORT, DB_USER, DB_PASSWORD, DB_NAME. Replicas to watch: DB_REPLICAS=host[:port],...
+Progress is kept in BACKFILL_STATE (default backfill_state.json): re-run the script to resume.
+"""
+import json
+import os
+import time
+
+import pymysql
+
+BATCH_ROWS = {batch}
+SLEEP_S = {sleep}
+MAX_LAG_S = {max_lag}
+LAG_SQL = {lag_sql!r}
+LAG_COLUMN = {lag_column!r}
+JOBS = {jobs}
+STATE_FILE = os.environ.get("BACKFILL_STATE", "backfill_state.json")
+
+
+def connect(host, port):
+    return pymysql.connect(
+        host=host, port=int(port), user=os.environ["DB_USER"], password=os.environ.get("DB_PASSWORD", ""),
+        database=os.environ["DB_NAME"], autocommit=True,
+    )
+
+
+def replica_lag(replicas):
+    worst = 0.0
+    for replica in replicas:
+        with replica.cursor(pymysql.cursors.DictCursor) as cur:
+            cur.execute(LAG_SQL)
+            row = cur.fetchone() or {{}}
+            lag = row.get(LAG_COLUMN)
+            worst = max(worst, float("inf") if lag is None else float(lag))  # NULL: replication stopped
+    return worst
+
+
+def batch_end(job, op):
+    key, table = job["key"], job["table"]
+    inner = f"SELECT {{key}} FROM {{table}} WHERE {{key}} {{op}} %s ORDER BY {{key}} LIMIT {{BATCH_ROWS}}"
+    return f"SELECT MAX({{key}}) FROM ({{inner}}) AS batch"
+
+
+def bounds(job, op):
+    return f"{{job['key']}} {{op}} %s AND {{job['key']}} <= %s"
+
+
+def main():
+    state = json.load(open(STATE_FILE)) if os.path.exists(STATE_FILE) else {{}}
+    primary = connect(os.environ.get("DB_HOST", "127.0.0.1"), os.environ.get("DB_PORT", "3306"))
+    replicas = [connect(*(r.split(":") + ["3306"])[:2]) for r in os.environ.get("DB_REPLICAS", "").split(",") if r]
+    for job in JOBS:
+        last = state.get(job["name"])
+        while True:
+            with primary.cursor() as cur:
+                if last is None:
+                    cur.execute(f"SELECT MIN({{job['key']}}) FROM {{job['table']}}")
+                    first = cur.fetchone()[0]
+                    if first is None:
+                        break
+                    cur.execute(batch_end(job, ">="), (first,))
+                    upper = cur.fetchone()[0]
+                    cur.execute(job["statement"].replace("{{range}}", bounds(job, ">=")), (first, upper))
+                else:
+                    cur.execute(batch_end(job, ">"), (last,))
+                    upper = cur.fetchone()[0]
+                    if upper is None:
+                        break
+                    cur.execute(job["statement"].replace("{{range}}", bounds(job, ">")), (last, upper))
+            last = upper
+            state[job["name"]] = last
+            with open(STATE_FILE, "w") as handle:
+                json.dump(state, handle)
+            time.sleep(SLEEP_S)
+            while replica_lag(replicas) > MAX_LAG_S:
+                time.sleep(1.0)
+        print(f"done: {{job['name']}}")
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+
+def backfill_script(jobs: list[BackfillJob], lag: tuple[str, str]) -> str:
+    """A small runnable pymysql script that runs every backfill job in keyset batches."""
+    lines = [
+        f"    {{'name': {job.name!r}, 'table': {job.table!r}, 'key': {job.key!r},\n"
+        f"     'statement': {job.statement.replace('%', '%%')!r}}},\n"
+        for job in jobs
+    ]
+    rendered = "[\n" + "".join(lines) + "]"
+    return _SCRIPT.format(
+        batch=DEFAULT_BATCH_ROWS,
+        sleep=DEFAULT_BATCH_SLEEP,
+        max_lag=MAX_REPLICA_LAG_S,
+        lag_sql=lag[0],
+        lag_column=lag[1],
+        jobs=rendered,
+    )
