@@ -15,6 +15,7 @@ pg_read_server_files / pg_signal_backend for a third line there.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import re
 import time
@@ -53,6 +54,8 @@ from dbspecialist.errors import (
 from dbspecialist.redaction import redact
 
 T = TypeVar("T")
+_PARAMETER: Final = re.compile(r"\$\d+\b")  # $1, $2 ... as pg_stat_statements normalises constants
+_EXPLAIN_IDS: Final = itertools.count(1)
 
 POOL_MIN_SIZE: Final = 0
 POOL_MAX_SIZE: Final = 5
@@ -555,7 +558,12 @@ class PostgresAdapter(DatabaseAdapter):
                 raise QueryRefusedError("Refused by the read-only guard: pass the statement without EXPLAIN")
             unknown = ()
         options = "FORMAT JSON, ANALYZE, BUFFERS" if analyze else "FORMAT JSON"
-        sql = f"EXPLAIN ({options}) {statement}"
+        params = sorted({int(m[1:]) for m in _PARAMETER.findall(statement)})
+        if params and analyze:
+            raise QueryRefusedError(
+                f"the statement has parameters (${params[0]}...): EXPLAIN ANALYZE must run it, so put real values in "
+                "place of the parameters, or use analyze=false for the generic plan"
+            )
 
         async def work(conn: asyncpg.Connection) -> ExplainResult:
             if unknown:
@@ -563,7 +571,10 @@ class PostgresAdapter(DatabaseAdapter):
             await self._begin(conn, read_only=read_only, timeout_ms=timeout_ms)
             try:
                 async with asyncio.timeout(timeout_ms / 1000 + CLIENT_GRACE_S):
-                    raw = await conn.fetchval(sql)
+                    if params:
+                        raw = await self._explain_generic(conn, statement, max(params))
+                    else:
+                        raw = await conn.fetchval(f"EXPLAIN ({options}) {statement}")
             except TimeoutError:
                 conn.terminate()
                 raise QueryTimeoutError(self._timeout_message(timeout_ms)) from None
@@ -575,6 +586,25 @@ class PostgresAdapter(DatabaseAdapter):
             return ExplainResult(engine=self.engine, format="json", analyzed=analyze, plan=plan, statement=statement)
 
         return await self._with_connection(work)
+
+    async def _explain_generic(self, conn: asyncpg.Connection, statement: str, last_param: int) -> Any:
+        """The generic plan of a parameterised statement ($1, $2 ... as pg_stat_statements shows them).
+
+        PostgreSQL 16+ has EXPLAIN (GENERIC_PLAN); before that, the statement is prepared in this (read-only,
+        rolled back) transaction and its generic plan explained with NULL arguments, which the generic plan does not
+        depend on.
+        """
+        caps = self.capabilities or _detect(conn)
+        if caps.major >= 16:
+            return await conn.fetchval(f"EXPLAIN (GENERIC_PLAN, FORMAT JSON) {statement}")
+        name = f"dbspecialist_explain_{next(_EXPLAIN_IDS)}"
+        await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        await conn.execute(f"PREPARE {name} AS {statement}")
+        try:
+            args = ", ".join("NULL" for _ in range(last_param))
+            return await conn.fetchval(f"EXPLAIN (FORMAT JSON) EXECUTE {name}({args})")
+        finally:
+            await conn.execute(f"DEALLOCATE {name}")
 
     # ---------------------------------------------------------------------------------------- settings, stats
 

@@ -41,9 +41,11 @@ def register_query_tools(mcp: MCPServer, state: ServerState) -> None:
         """Analyse an execution plan: the slowest nodes, misestimates, spills, wasteful scans, with the fix.
 
         Give a pasted `plan` (any supported format; engine detected), or `sql` + `connection` (the server
-        runs EXPLAIN; `analyze=true` runs EXPLAIN ANALYZE under the read-only guard). Returns findings
+        runs EXPLAIN; `analyze=true` runs EXPLAIN ANALYZE under the read-only guard; PostgreSQL text with $1, $2
+        as pg_stat_statements shows it gets its generic plan). Returns findings
         with stable rule ids, evidence numbers and the fix (an index, a setting, a rewrite), plus a compact
         tree of the plan to explain it from.
+        Guide: dbspecialist://guides/query-optimization.
         """
         from dbspecialist.knowledge.plans.analyze import analyze_plan
 
@@ -83,6 +85,7 @@ def register_query_tools(mcp: MCPServer, state: ServerState) -> None:
         """Review SQL statically: SELECT *, NOT IN with NULLs, non-sargable predicates, implicit casts,
         leading-wildcard LIKE, OFFSET paging, UPDATE/DELETE without WHERE, cartesian joins, N+1 patterns
         in a log (with the batched rewrite), and more — each with the rewrite. Nothing is executed.
+        Guide: dbspecialist://guides/anti-patterns.
         """
         from dbspecialist.knowledge.queries.review import review_queries
 
@@ -112,6 +115,7 @@ def register_query_tools(mcp: MCPServer, state: ServerState) -> None:
         only where a query of cost >= 100 gains >= 50 %; SQLite: verified on an in-memory copy of the
         schema; MySQL/MariaDB and MongoDB: candidates from the query shape (ESR for MongoDB), unverified.
         Each recommendation has the queries it helps, cost before/after, size and the CREATE INDEX.
+        Guide: dbspecialist://guides/indexing.
         """
         from dbspecialist.adapters.index_advisor import recommend
 
