@@ -1,4 +1,4 @@
-"""`dbspecialist`: serve the MCP server (stdio or HTTP) or run the demo.
+"""`dbspecialist`: serve the MCP server (stdio or HTTP), run the demo, or run an engine (review, tune, migrations).
 
 Heavy modules (the MCP SDK, drivers, rich) are imported inside the commands that need them,
 so `--help` and config errors are instant.
@@ -102,6 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--os", choices=["linux", "windows", "macos"], default="linux")
     tune.add_argument("--db", metavar="URL", help="compare with and audit a live server (URL or NAME=URL)")
     tune.add_argument("--format", choices=["text", "json", "conf"], default="text")
+
+    from dbspecialist.cli_migrations import add_migration_commands
+
+    add_migration_commands(commands)
     return parser
 
 
@@ -121,6 +125,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             from dbspecialist.cli_tune import tune_command
 
             return tune_command(args)
+        if args.command == "lint-migration":
+            from dbspecialist.cli_migrations import lint_migration_command
+
+            return lint_migration_command(args)
+        if args.command == "plan-migration":
+            from dbspecialist.cli_migrations import plan_migration_command
+
+            return plan_migration_command(args)
         return _demo(args)
     except ConfigError as exc:
         print(f"dbspecialist: configuration error: {redact(str(exc))}", file=sys.stderr)

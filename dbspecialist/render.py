@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from dbspecialist import __version__
-from dbspecialist.knowledge.findings import Severity
+from dbspecialist.knowledge.findings import Finding, RuleSpec, Severity
 from dbspecialist.knowledge.schema.review import SchemaReview
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFO_URI = "https://github.com/dbspecialist/dbspecialist"
@@ -36,7 +40,16 @@ def format_sarif(review: SchemaReview, artifact_uri: str) -> str:
     from dbspecialist.knowledge.schema.registry import load_rules
 
     specs = {rule.SPEC.id: rule.SPEC for rule in load_rules()}
-    fired = sorted({f.rule_id for f in review.findings})
+    located = [(finding, artifact_uri) for finding in review.findings]
+    properties = {"counts": review.counts, "parse_warnings": len(review.parse_warnings)}
+    return sarif_document(located, specs, tags=["database", "schema"], properties=properties)
+
+
+def sarif_document(
+    located: list[tuple[Finding, str]], specs: Mapping[str, RuleSpec], *, tags: list[str], properties: dict[str, Any]
+) -> str:
+    """SARIF 2.1.0 for findings, each with the file (artifact URI) it was found in."""
+    fired = sorted({finding.rule_id for finding, _uri in located})
     index = {rule_id: i for i, rule_id in enumerate(fired)}
     rules: list[dict[str, Any]] = []
     for rule_id in fired:
@@ -48,11 +61,11 @@ def format_sarif(review: SchemaReview, artifact_uri: str) -> str:
                 "shortDescription": {"text": spec.summary if spec else rule_id},
                 "helpUri": f"{INFO_URI}/blob/main/docs/rules/{rule_id}.md",
                 "defaultConfiguration": {"level": _LEVEL[spec.severity] if spec else "warning"},
-                "properties": {"tags": ["database", "schema"], "engines": list(spec.engines) if spec else []},
+                "properties": {"tags": tags, "engines": list(spec.engines) if spec else []},
             }
         )
     results: list[dict[str, Any]] = []
-    for finding in review.findings:
+    for finding, artifact_uri in located:
         text = f"{finding.title}. {finding.help}"
         result: dict[str, Any] = {
             "ruleId": finding.rule_id,
@@ -88,7 +101,7 @@ def format_sarif(review: SchemaReview, artifact_uri: str) -> str:
                     }
                 },
                 "results": results,
-                "properties": {"counts": review.counts, "parse_warnings": len(review.parse_warnings)},
+                "properties": properties,
             }
         ],
     }
@@ -99,7 +112,6 @@ def print_text(review: SchemaReview, source: str) -> None:
     """Findings grouped by severity, most severe first, with the fix SQL."""
     from rich.console import Console
     from rich.markup import escape
-    from rich.syntax import Syntax
 
     console = Console()
     counts = ", ".join(f"{n} {s}" for s, n in review.counts.items() if n)
@@ -110,8 +122,18 @@ def print_text(review: SchemaReview, source: str) -> None:
     for warning in review.parse_warnings:
         start = escape(warning.statement_start)
         console.print(f"[yellow]parse warning[/] line {warning.line}: {escape(warning.message)} ({start})")
+    print_findings(console, review.findings)
+    if review.note:
+        console.print(f"[dim]{escape(review.note)}[/]")
+
+
+def print_findings(console: Console, findings: list[Finding]) -> None:
+    """Findings grouped by severity (already sorted most severe first), each with its evidence and fix SQL."""
+    from rich.markup import escape
+    from rich.syntax import Syntax
+
     current: Severity | None = None
-    for finding in review.findings:
+    for finding in findings:
         if finding.severity != current:
             current = finding.severity
             console.rule(f"[{_STYLE[current]}]{current.value.upper()}[/]")
@@ -124,6 +146,5 @@ def print_text(review: SchemaReview, source: str) -> None:
         console.print(f"    {escape(finding.rationale)}")
         console.print(f"    [bold]→[/] {escape(finding.help)}")
         if finding.fix and finding.fix.statements:
-            console.print(Syntax("\n".join(finding.fix.statements), "sql", padding=(0, 4), theme="ansi_dark"))
-    if review.note:
-        console.print(f"[dim]{escape(review.note)}[/]")
+            fix_sql = "\n".join(finding.fix.statements)
+            console.print(Syntax(fix_sql, "sql", padding=(0, 4), theme="ansi_dark", word_wrap=True))
