@@ -660,8 +660,17 @@ def _reindex(node: Any, state: SchemaState) -> list[ClassifiedOp]:
     return [ClassifiedOp(kind, "", None, {**detail, "name": node.name})]
 
 
+def _option_on(option: Any) -> bool:
+    """A VACUUM option is on unless given a false boolean: VACUUM (FULL FALSE) is not a full vacuum."""
+    arg = getattr(option, "arg", None)
+    value = getattr(arg, "sval", None) if arg is not None else None
+    if value is None and arg is not None:
+        value = getattr(arg, "ival", None)
+    return str(value).lower() not in ("false", "off", "0", "no") if value is not None else True
+
+
 def _vacuum(node: Any, _state: SchemaState) -> list[ClassifiedOp]:
-    options = {str(o.defname).lower() for o in node.options or ()}
+    options = {str(o.defname).lower() for o in node.options or () if _option_on(o)}
     kind = "analyze" if not node.is_vacuumcmd else "vacuum_full" if "full" in options else "vacuum"
     tables = [relation_name(r.relation) for r in node.rels or ()] or [""]
     return [ClassifiedOp(kind, table) for table in tables]

@@ -321,3 +321,21 @@ def test_classify_single_statement() -> None:
 )
 def test_not_null_check_column(expression: str, column: str | None) -> None:
     assert not_null_check_column(expression) == column
+
+
+@pytest.mark.parametrize(
+    ("sql", "kind"),
+    [
+        ("VACUUM (FULL FALSE) t", "vacuum"),
+        ("VACUUM (FULL off) t", "vacuum"),
+        ("VACUUM (FULL 0) t", "vacuum"),
+        ("VACUUM (FULL) t", "vacuum_full"),
+        ("VACUUM (FULL true) t", "vacuum_full"),
+        ("VACUUM FULL t", "vacuum_full"),
+    ],
+)
+def test_vacuum_full_only_when_the_option_is_on(sql: str, kind: str) -> None:
+    from dbspecialist.knowledge.migrations.pg_classify import classify
+    from dbspecialist.knowledge.migrations.pg_statements import split_postgres
+
+    assert [op.kind for op in classify(split_postgres(sql)[0], (15, 0, 0))] == [kind]
