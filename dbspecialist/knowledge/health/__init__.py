@@ -1,0 +1,1 @@
+"""Health checks: live statistics interpreted into findings (check_health)."""
