@@ -1,0 +1,1 @@
+"""Capacity planning: can the database handle N times the current load? (plan_capacity)."""

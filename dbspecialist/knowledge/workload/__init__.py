@@ -1,0 +1,1 @@
+"""Workload analysis: the statements that cost the most, read from the engine's own statistics (top_queries)."""
