@@ -15,6 +15,8 @@ from typing import Any
 from mcp import Client
 
 from dbspecialist.config import ConnectionSet
+from dbspecialist.demo_migrations import plan_lint_migration, plan_plan_migration
+from dbspecialist.demo_operations import plan_check_health, plan_plan_capacity, plan_top_queries
 
 SAMPLE_QUERY = """\
 SELECT c.id, c.first_name || ' ' || c.last_name AS customer, COUNT(o.id) AS orders,
@@ -312,6 +314,11 @@ PLANS: dict[str, Callable[[DemoContext], Awaitable[list[DemoStep]]]] = {
     "recommend_indexes": plan_recommend_indexes,
     "review_schema": plan_review_schema,
     "tune_config": plan_tune_config,
+    "plan_migration": plan_plan_migration,
+    "lint_migration": plan_lint_migration,
+    "check_health": plan_check_health,
+    "top_queries": plan_top_queries,
+    "plan_capacity": plan_plan_capacity,
 }
 
 

@@ -1,11 +1,13 @@
 """Rule documentation pages, generated from each rule's SPEC and docstring (docs/rules/*.md).
 
-Every rule set is covered: schema (SCH), plans (PLN), queries (QRY) and the tuning audit (TUN).
+Every rule set is covered: schema (SCH), plans (PLN), queries (QRY), the tuning audit (TUN), migrations (MIG) and
+health checks (HLT).
 `python -m dbspecialist.knowledge.rule_docs docs/rules` rewrites the pages; a test keeps them in sync.
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import sys
 from collections.abc import Callable
@@ -20,7 +22,22 @@ CAPABILITY_TITLES = {
     "plans": "Plan analysis (explain_query)",
     "queries": "Query review (review_query)",
     "tuning": "Configuration audit (tune_config with a connection)",
+    "migrations": "Migrations (lint_migration, plan_migration)",
+    "health": "Health checks (check_health)",
 }
+# Modules with a `RULES` tuple of (RuleSpec, check) pairs, beyond the schema registry and the plan/query/tuning sets.
+RULE_MODULES = (
+    "dbspecialist.knowledge.migrations.lint_rules_postgres",
+    "dbspecialist.knowledge.migrations.lint_rules_mysql",
+    "dbspecialist.knowledge.migrations.lint_rules_sqlite",
+    "dbspecialist.knowledge.migrations.mongodb_plan",
+    "dbspecialist.knowledge.migrations.postgres_rewrites_rules",
+    "dbspecialist.knowledge.health.postgres",
+    "dbspecialist.knowledge.health.sqlite",
+    "dbspecialist.knowledge.health.mysql",
+    "dbspecialist.knowledge.health.mongodb",
+    "dbspecialist.knowledge.health.redis",
+)
 
 
 def all_rules() -> list[DocumentedRule]:
@@ -39,6 +56,8 @@ def all_rules() -> list[DocumentedRule]:
         query_rules.RULES,
         AUDIT_RULES,
     ]
+    for name in RULE_MODULES:
+        groups.append(importlib.import_module(name).RULES)
     for group in groups:
         for spec, check in group:
             found.setdefault(spec.id, (spec, check))

@@ -36,6 +36,7 @@ def register_tools(mcp: MCPServer, state: ServerState) -> None:
 
         Call this first to learn which `connection` names the other tools accept. A connection
         whose server is down is listed with status "unavailable" and the reason.
+        Guide: dbspecialist://guides/connection-management.
         """
         return ConnectionList(
             connections=list(await asyncio.gather(*(_info(state, c.name) for c in state.connections)))
@@ -57,6 +58,7 @@ def register_tools(mcp: MCPServer, state: ServerState) -> None:
 
         Use it before writing or reviewing SQL against a database. Large catalogs come back compact
         and paged (`truncated`, `next_offset`, `note` say so); ask for specific `tables` to see them in full.
+        Guide: dbspecialist://guides/modeling-patterns.
         """
         adapter = await state.registry.get(connection)
         catalog = await adapter.introspect(schema=schema, tables=tables)
@@ -102,6 +104,7 @@ def register_tools(mcp: MCPServer, state: ServerState) -> None:
         transaction control, file access or settings changes); the database also enforces read-only.
         Rows stop at `max_rows` (or the byte cap) with `truncated=true`; long queries are stopped
         at the connection's statement timeout.
+        Guide: dbspecialist://guides/query-optimization.
         """
         adapter = await state.registry.get(connection)
         options = adapter.config.options
@@ -142,6 +145,7 @@ def register_review_tools(mcp: MCPServer, state: ServerState) -> None:
         only statistics show — unused/invalid indexes, sequence headroom, table sizes; MongoDB and
         Redis from their sampled documents and keys). Each finding has a stable rule_id, severity,
         evidence numbers, a rationale and the fix as runnable SQL/commands.
+        Guide: dbspecialist://guides/normalization.
         """
         import asyncio
 

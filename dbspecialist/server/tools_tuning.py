@@ -58,6 +58,7 @@ def register_tuning_tools(mcp: MCPServer, state: ServerState) -> None:
         With `connection`, missing facts (version, data size, connections) come from the live server, each
         recommendation shows the current value and whether it changes, and an audit flags dangerous live
         settings (fsync=off, innodb_flush_log_at_trx_commit != 1, Redis noeviction on a cache, ...).
+        Guide: dbspecialist://guides/configuration.
         """
         from dbspecialist.knowledge.tuning.dispatch import tune
         from dbspecialist.knowledge.tuning.model import TuningInputError, TuningInputs

@@ -34,6 +34,11 @@ TOOL_NAMES = {
     "recommend_indexes",
     "review_schema",
     "tune_config",
+    "plan_migration",
+    "lint_migration",
+    "check_health",
+    "top_queries",
+    "plan_capacity",
 }
 SAMPLE_TABLES = {"categories", "products", "customers", "orders", "order_items", "payments", "product_tags"}
 ORDERS_ROWS = 3000

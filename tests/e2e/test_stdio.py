@@ -105,6 +105,7 @@ async def test_stdio_stdout_is_only_jsonrpc_and_exits_on_eof(server_env: dict[st
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=stderr_file,
+            limit=4 * 1024 * 1024,  # tools/list is one JSON-RPC line of ~90 KB (13 tools with output schemas)
         )
     try:
         session = RawStdioSession(proc)

@@ -44,6 +44,11 @@ async def test_tools_are_annotated_read_only_with_output_schemas(sample_config: 
         "recommend_indexes",
         "review_schema",
         "tune_config",
+        "plan_migration",
+        "lint_migration",
+        "check_health",
+        "top_queries",
+        "plan_capacity",
     }
     for tool in tools.values():
         assert tool.annotations is not None and tool.annotations.read_only_hint is True
