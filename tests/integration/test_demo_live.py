@@ -37,6 +37,11 @@ async def test_demo_on_live_servers() -> None:
         "review_query": 1,
         "review_schema": 4,
         "tune_config": 4,
+        "plan_migration": 2,  # the offline 400 M-row plan, then one on the first live connection
+        "lint_migration": 1,
+        "check_health": 3,  # one per connection
+        "top_queries": 3,
+        "plan_capacity": 2,  # given facts, then the first live connection
     }
     refusals = [line for s in report.steps for line in s.lines if "was refused, as it must be" in line]
     assert len(refusals) == 3
