@@ -26,6 +26,7 @@ from dbspecialist.adapters.base import DatabaseAdapter
 from dbspecialist.adapters.catalog import Catalog
 from dbspecialist.errors import DBSpecialistError
 from dbspecialist.knowledge.capacity.model import CapacityFacts
+from dbspecialist.knowledge.workload.top_queries_model import float_or_none
 
 T = TypeVar("T")
 
@@ -114,17 +115,8 @@ def _rate(before: Any, after: Any, seconds: float) -> float | None:
     return round(max(float(after) - float(before), 0.0) / seconds, 3)
 
 
-def _num(value: Any) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _int(value: Any) -> int | None:
-    number = _num(value)
+    number = float_or_none(value)
     return None if number is None else int(number)
 
 
@@ -263,7 +255,7 @@ async def _mysql(adapter: DatabaseAdapter, seconds: float) -> CapacityFacts:
     label = _sample_label(seconds)
 
     def total(status: Mapping[str, Any], names: tuple[str, ...]) -> float | None:
-        values = [_num(status.get(n)) for n in names if status.get(n) is not None]
+        values = [float_or_none(status.get(n)) for n in names if status.get(n) is not None]
         return sum(v for v in values if v is not None) if values else None
 
     log_names = ("Innodb_os_log_written", "Binlog_bytes_written")
@@ -274,7 +266,10 @@ async def _mysql(adapter: DatabaseAdapter, seconds: float) -> CapacityFacts:
     largest = _largest(catalog)
     pool = _int(settings.get("innodb_buffer_pool_size"))
     hot = _int(s2.get("Innodb_buffer_pool_bytes_data"))
-    reads, requests = _num(s2.get("Innodb_buffer_pool_reads")), _num(s2.get("Innodb_buffer_pool_read_requests"))
+    reads, requests = (
+        float_or_none(s2.get("Innodb_buffer_pool_reads")),
+        float_or_none(s2.get("Innodb_buffer_pool_read_requests")),
+    )
     if reads is not None and requests:
         miss = 100 * reads / requests
         if miss > 1:
@@ -347,7 +342,7 @@ async def _mongodb(adapter: DatabaseAdapter, seconds: float) -> CapacityFacts:
 
     def ops(doc: Mapping[str, Any], names: tuple[str, ...]) -> float | None:
         counters = doc.get("opcounters") or {}
-        values = [_num(counters.get(n)) for n in names]
+        values = [float_or_none(counters.get(n)) for n in names]
         return sum(v for v in values if v is not None) if counters else None
 
     every = ("query", "insert", "update", "delete", "getmore", "command")
@@ -360,7 +355,7 @@ async def _mongodb(adapter: DatabaseAdapter, seconds: float) -> CapacityFacts:
     largest = max(sized, key=lambda x: x[1]) if sized else (None, None)
     used, available = _int(conns.get("current")), _int(conns.get("available"))
     data = (_int(db_stats.get("storageSize")) or 0) + (_int(db_stats.get("indexSize")) or 0) if db_stats else None
-    mem_mb = _num(system.get("memSizeMB"))
+    mem_mb = float_or_none(system.get("memSizeMB"))
     notes.append("CPU busy % is not reported by MongoDB: give cpu_busy_pct in `facts`")
     return CapacityFacts(
         engine="mongodb",
@@ -416,7 +411,7 @@ async def _redis(adapter: DatabaseAdapter, seconds: float) -> CapacityFacts:
         main = [field(info, "cpu", f"used_cpu_{k}_main_thread") for k in ("sys", "user")]
         if any(v is None for v in main):
             main = [field(info, "cpu", f"used_cpu_{k}") for k in ("sys", "user")]
-        values = [_num(v) for v in main]
+        values = [float_or_none(v) for v in main]
         return None if any(v is None for v in values) else sum(v for v in values if v is not None)
 
     busy = _rate(cpu(first), cpu(second), elapsed)

@@ -11,7 +11,7 @@ from enum import Enum
 from typing import Any, Final, TypeVar, overload
 
 from dbspecialist.knowledge.findings import Engine, Finding, Fix, FixAvailability, Report, RuleSpec, Severity
-from dbspecialist.knowledge.health.model import Measured
+from dbspecialist.knowledge.health.model import HealthReport, Measured
 
 KIB = 1024
 MIB = 1024**2
@@ -20,7 +20,9 @@ HOUR_SECONDS = 3_600.0
 DAY_SECONDS = 86_400.0
 
 Evidence = dict[str, int | float | str | bool | None]
+Metrics = dict[str, int | float | str | None]
 ContextT = TypeVar("ContextT")
+CheckT = TypeVar("CheckT")
 
 
 class _NoSince(Enum):
@@ -101,6 +103,36 @@ def run_rules(
     return checks_run, Report.of(findings, rules_run=len(checks_run))
 
 
+def sorted_rules(*groups: Sequence[tuple[RuleSpec, CheckT]]) -> tuple[tuple[RuleSpec, CheckT], ...]:
+    """The rules of every topic module in one tuple, by rule id."""
+    return tuple(sorted((rule for group in groups for rule in group), key=lambda rule: rule[0].id))
+
+
+def health_report(
+    engine: str,
+    snapshot: Mapping[str, Any],
+    ctx: ContextT,
+    rules: Sequence[tuple[RuleSpec, Callable[[ContextT], Iterator[Finding]]]],
+    rule_checks: Mapping[str, str],
+    skipped: dict[str, str],
+    *,
+    stats_since: str | None,
+    metrics: Metrics,
+) -> HealthReport:
+    """Run the rules whose check is not skipped (`run_rules`) and report them with the skipped checks and metrics."""
+    checks_run, report = run_rules(ctx, rules, rule_checks, skipped)
+    return HealthReport(
+        engine=engine,
+        server_version=snapshot.get("server_version"),
+        checks_run=checks_run,
+        skipped=skipped,
+        counts=report.counts,
+        findings=report.findings,
+        stats_since=stats_since,
+        metrics=metrics,
+    )
+
+
 def unavailable_checks(snapshot: Mapping[str, Any]) -> dict[str, str]:
     """The snapshot's `unavailable` (check → why the adapter could not read its data), as text."""
     return {str(k): str(v) for k, v in (snapshot.get("unavailable") or {}).items()}
@@ -121,6 +153,24 @@ def uptime_seconds(snapshot: Mapping[str, Any]) -> float | None:
 def hourly_rate(count: int, uptime: float | None) -> float | None:
     """A counter since the server started, per hour of uptime (None without an uptime)."""
     return round(count / (uptime / HOUR_SECONDS), 2) if uptime else None
+
+
+class ServerClock:
+    """For a check context over a snapshot with `server_started` and `uptime_seconds`: when the counters start,
+    the uptime and a counter's hourly rate."""
+
+    snapshot: Mapping[str, Any]
+
+    @property
+    def stats_since(self) -> str | None:
+        return started_at(self.snapshot)
+
+    @property
+    def uptime(self) -> float | None:
+        return uptime_seconds(self.snapshot)
+
+    def per_hour(self, count: int) -> float | None:
+        return hourly_rate(count, self.uptime)
 
 
 def as_int(value: Any, default: int = 0) -> int:
@@ -163,14 +213,18 @@ __all__ = [
     "MIB",
     "NO_SINCE",
     "Evidence",
+    "Metrics",
+    "ServerClock",
     "as_float",
     "as_int",
     "gib_or_mib",
     "health_finding",
+    "health_report",
     "health_spec",
     "hourly_rate",
     "pct",
     "run_rules",
+    "sorted_rules",
     "started_at",
     "unavailable_checks",
     "uptime_seconds",

@@ -14,17 +14,14 @@ from typing import Any
 
 from dbspecialist.knowledge.findings import RuleSpec
 from dbspecialist.knowledge.health import mongodb_queries, mongodb_replication, mongodb_server
-from dbspecialist.knowledge.health.common import as_int, pct, run_rules, unavailable_checks
+from dbspecialist.knowledge.health.common import Metrics, as_int, health_report, pct, sorted_rules, unavailable_checks
 from dbspecialist.knowledge.health.model import HealthReport
 from dbspecialist.knowledge.health.mongodb_common import Check, MongoHealthContext, MongoThresholds
 
 OPCOUNTERS = ("insert", "query", "update", "delete", "getmore", "command")
 
-RULES: tuple[tuple[RuleSpec, Check], ...] = tuple(
-    sorted(
-        (*mongodb_server.RULES, *mongodb_queries.RULES, *mongodb_replication.RULES),
-        key=lambda rule: rule[0].id,
-    )
+RULES: tuple[tuple[RuleSpec, Check], ...] = sorted_rules(
+    mongodb_server.RULES, mongodb_queries.RULES, mongodb_replication.RULES
 )
 # Rule id → the check name the snapshot's `unavailable` uses (adapters/health_mongodb.py).
 RULE_CHECKS: dict[str, str] = {
@@ -39,10 +36,10 @@ RULE_CHECKS: dict[str, str] = {
 }
 
 
-def _metrics(ctx: MongoHealthContext) -> dict[str, int | float | str | None]:
+def _metrics(ctx: MongoHealthContext) -> Metrics:
     connections = ctx.section("connections")
     current, available = connections.get("current"), connections.get("available")
-    metrics: dict[str, int | float | str | None] = {
+    metrics: Metrics = {
         "uptime_seconds": ctx.snapshot.get("uptime_seconds"),
         "server": ctx.snapshot.get("emulator") or ctx.snapshot.get("process"),
         "connections_current": current,
@@ -84,16 +81,8 @@ def check_mongodb(snapshot: dict[str, Any], *, thresholds: MongoThresholds | Non
     """Run every MongoDB health rule whose data the snapshot has; say which checks were skipped and why."""
     ctx = MongoHealthContext(snapshot, thresholds or MongoThresholds())
     skipped = unavailable_checks(snapshot)
-    checks_run, report = run_rules(ctx, RULES, RULE_CHECKS, skipped)
-    return HealthReport(
-        engine="mongodb",
-        server_version=snapshot.get("server_version"),
-        checks_run=checks_run,
-        skipped=skipped,
-        counts=report.counts,
-        findings=report.findings,
-        stats_since=ctx.stats_since,
-        metrics=_metrics(ctx),
+    return health_report(
+        "mongodb", snapshot, ctx, RULES, RULE_CHECKS, skipped, stats_since=ctx.stats_since, metrics=_metrics(ctx)
     )
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dbspecialist.knowledge.findings import Finding, FixAvailability, RuleSpec, Severity
-from dbspecialist.knowledge.health.common import health_spec, started_at, uptime_seconds
+from dbspecialist.knowledge.health.common import ServerClock, health_spec
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class MongoThresholds:
 
 
 @dataclass(frozen=True)
-class MongoHealthContext:
+class MongoHealthContext(ServerClock):
     """What one health check reads: the adapter's snapshot and the thresholds."""
 
     snapshot: Mapping[str, Any]
@@ -54,14 +54,6 @@ class MongoHealthContext:
     @property
     def database(self) -> str:
         return str(self.snapshot.get("database") or "")
-
-    @property
-    def stats_since(self) -> str | None:
-        return started_at(self.snapshot)
-
-    @property
-    def uptime(self) -> float | None:
-        return uptime_seconds(self.snapshot)
 
 
 Check = Callable[[MongoHealthContext], Iterator[Finding]]

@@ -15,21 +15,12 @@ from typing import Any
 
 from dbspecialist.knowledge.findings import RuleSpec
 from dbspecialist.knowledge.health import mysql_locks, mysql_queries, mysql_replication, mysql_sessions, mysql_storage
-from dbspecialist.knowledge.health.common import as_int, pct, run_rules, unavailable_checks
+from dbspecialist.knowledge.health.common import Metrics, as_int, health_report, pct, sorted_rules, unavailable_checks
 from dbspecialist.knowledge.health.model import HealthReport
 from dbspecialist.knowledge.health.mysql_common import Check, MySqlHealthContext, MySqlThresholds, is_on
 
-RULES: tuple[tuple[RuleSpec, Check], ...] = tuple(
-    sorted(
-        (
-            *mysql_storage.RULES,
-            *mysql_sessions.RULES,
-            *mysql_queries.RULES,
-            *mysql_locks.RULES,
-            *mysql_replication.RULES,
-        ),
-        key=lambda rule: rule[0].id,
-    )
+RULES: tuple[tuple[RuleSpec, Check], ...] = sorted_rules(
+    mysql_storage.RULES, mysql_sessions.RULES, mysql_queries.RULES, mysql_locks.RULES, mysql_replication.RULES
 )
 # Rule id → the check name the snapshot's `unavailable` uses (adapters/health_mysql.py).
 RULE_CHECKS: dict[str, str] = {
@@ -75,7 +66,7 @@ def _skipped(ctx: MySqlHealthContext) -> dict[str, str]:
     return skipped
 
 
-def _metrics(ctx: MySqlHealthContext) -> dict[str, int | float | str | None]:
+def _metrics(ctx: MySqlHealthContext) -> Metrics:
     requests = ctx.status("Innodb_buffer_pool_read_requests")
     reads = ctx.status("Innodb_buffer_pool_reads")
     limit = as_int(ctx.variable("max_connections"))
@@ -112,17 +103,8 @@ def _metrics(ctx: MySqlHealthContext) -> dict[str, int | float | str | None]:
 def check_mysql(snapshot: dict[str, Any], *, thresholds: MySqlThresholds | None = None) -> HealthReport:
     """Run every MySQL/MariaDB health rule whose data the snapshot has; say which checks were skipped and why."""
     ctx = MySqlHealthContext(snapshot, thresholds or MySqlThresholds())
-    skipped = _skipped(ctx)
-    checks_run, report = run_rules(ctx, RULES, RULE_CHECKS, skipped)
-    return HealthReport(
-        engine="mysql",
-        server_version=snapshot.get("server_version"),
-        checks_run=checks_run,
-        skipped=skipped,
-        counts=report.counts,
-        findings=report.findings,
-        stats_since=ctx.stats_since,
-        metrics=_metrics(ctx),
+    return health_report(
+        "mysql", snapshot, ctx, RULES, RULE_CHECKS, _skipped(ctx), stats_since=ctx.stats_since, metrics=_metrics(ctx)
     )
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dbspecialist.knowledge.findings import Finding, FixAvailability, RuleSpec, Severity
-from dbspecialist.knowledge.health.common import MIB, as_int, health_spec, hourly_rate, started_at, uptime_seconds
+from dbspecialist.knowledge.health.common import MIB, ServerClock, as_int, health_spec
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class MySqlThresholds:
 
 
 @dataclass(frozen=True)
-class MySqlHealthContext:
+class MySqlHealthContext(ServerClock):
     """What one health check reads: the adapter's snapshot and the thresholds."""
 
     snapshot: Mapping[str, Any]
@@ -82,17 +82,6 @@ class MySqlHealthContext:
     @property
     def flavor(self) -> str:
         return str(self.snapshot.get("flavor") or "mysql")
-
-    @property
-    def uptime(self) -> float | None:
-        return uptime_seconds(self.snapshot)
-
-    @property
-    def stats_since(self) -> str | None:
-        return started_at(self.snapshot)
-
-    def per_hour(self, count: int) -> float | None:
-        return hourly_rate(count, self.uptime)
 
 
 Check = Callable[[MySqlHealthContext], Iterator[Finding]]

@@ -9,15 +9,16 @@ it was measured: a counter since the statistics reset, a sample read now, or an 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from typing import Any
 
-from dbspecialist.knowledge.findings import Finding, Report, RuleSpec
+from dbspecialist.knowledge.findings import RuleSpec
 from dbspecialist.knowledge.health import postgres_indexes, postgres_maintenance, postgres_server, postgres_sessions
+from dbspecialist.knowledge.health.common import Metrics, health_report, sorted_rules, unavailable_checks
 from dbspecialist.knowledge.health.model import HealthReport
 from dbspecialist.knowledge.health.postgres_common import (
     DAY_SECONDS,
     WRAPAROUND_LIMIT,
+    Check,
     PgHealthContext,
     PgThresholds,
     as_float,
@@ -26,16 +27,8 @@ from dbspecialist.knowledge.health.postgres_common import (
     seconds,
 )
 
-RULES: tuple[tuple[RuleSpec, Callable[[PgHealthContext], Iterator[Finding]]], ...] = tuple(
-    sorted(
-        (
-            *postgres_server.RULES,
-            *postgres_sessions.RULES,
-            *postgres_maintenance.RULES,
-            *postgres_indexes.RULES,
-        ),
-        key=lambda rule: rule[0].id,
-    )
+RULES: tuple[tuple[RuleSpec, Check], ...] = sorted_rules(
+    postgres_server.RULES, postgres_sessions.RULES, postgres_maintenance.RULES, postgres_indexes.RULES
 )
 
 # Rule id → the check name the snapshot's `unavailable` uses (adapters/health_postgres.py, `_sections`).
@@ -66,7 +59,7 @@ _NEEDS_TRACK_COUNTS = ("cache_hit_ratio", "deadlocks", "vacuum", "analyze", "unu
 
 
 def _skipped(ctx: PgHealthContext) -> dict[str, str]:
-    skipped = {str(k): str(v) for k, v in (ctx.snapshot.get("unavailable") or {}).items()}
+    skipped = unavailable_checks(ctx.snapshot)
     if ctx.setting("track_counts") == "off":
         for check in _NEEDS_TRACK_COUNTS:
             skipped.setdefault(
@@ -77,8 +70,8 @@ def _skipped(ctx: PgHealthContext) -> dict[str, str]:
     return skipped
 
 
-def _metrics(ctx: PgHealthContext, skipped: dict[str, str]) -> dict[str, int | float | str | None]:
-    metrics: dict[str, int | float | str | None] = {
+def _metrics(ctx: PgHealthContext, skipped: dict[str, str]) -> Metrics:
+    metrics: Metrics = {
         "role": "standby" if ctx.snapshot.get("in_recovery") else "primary",
         "uptime_seconds": seconds(ctx.snapshot.get("uptime_seconds")),
         "stats_since_source": (
@@ -147,22 +140,13 @@ def check_postgres(snapshot: dict[str, Any], *, thresholds: PgThresholds | None 
     """Run every PostgreSQL health rule whose data the snapshot has; say which checks were skipped and why."""
     ctx = PgHealthContext(snapshot, thresholds or PgThresholds())
     skipped = _skipped(ctx)
-    findings: list[Finding] = []
-    checks_run: list[str] = []
-    for rule, check in RULES:
-        name = RULE_CHECKS[rule.id]
-        if name in skipped:
-            continue
-        checks_run.append(name)
-        findings.extend(check(ctx))
-    report = Report.of(findings, rules_run=len(checks_run))
-    return HealthReport(
-        engine="postgresql",
-        server_version=snapshot.get("server_version"),
-        checks_run=checks_run,
-        skipped=skipped,
-        counts=report.counts,
-        findings=report.findings,
+    return health_report(
+        "postgresql",
+        snapshot,
+        ctx,
+        RULES,
+        RULE_CHECKS,
+        skipped,
         stats_since=ctx.stats_since,
         metrics=_metrics(ctx, skipped),
     )

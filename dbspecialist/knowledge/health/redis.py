@@ -20,21 +20,20 @@ from dbspecialist.knowledge.health import (
     redis_persistence,
     redis_replication,
 )
-from dbspecialist.knowledge.health.common import as_float, as_int, pct, run_rules, unavailable_checks
+from dbspecialist.knowledge.health.common import (
+    Metrics,
+    as_float,
+    as_int,
+    health_report,
+    pct,
+    sorted_rules,
+    unavailable_checks,
+)
 from dbspecialist.knowledge.health.model import HealthReport
 from dbspecialist.knowledge.health.redis_common import Check, RedisHealthContext, RedisThresholds
 
-RULES: tuple[tuple[RuleSpec, Check], ...] = tuple(
-    sorted(
-        (
-            *redis_memory.RULES,
-            *redis_clients.RULES,
-            *redis_persistence.RULES,
-            *redis_replication.RULES,
-            *redis_latency.RULES,
-        ),
-        key=lambda rule: rule[0].id,
-    )
+RULES: tuple[tuple[RuleSpec, Check], ...] = sorted_rules(
+    redis_memory.RULES, redis_clients.RULES, redis_persistence.RULES, redis_replication.RULES, redis_latency.RULES
 )
 # Rule id → the check name the snapshot's `unavailable` uses (adapters/health_redis.py).
 RULE_CHECKS: dict[str, str] = {
@@ -85,7 +84,7 @@ def _skipped(ctx: RedisHealthContext) -> dict[str, str]:
     return skipped
 
 
-def _metrics(ctx: RedisHealthContext) -> dict[str, int | float | str | None]:
+def _metrics(ctx: RedisHealthContext) -> Metrics:
     memory, stats, persistence = ctx.info("memory"), ctx.info("stats"), ctx.info("persistence")
     used = as_int(memory.get("used_memory")) - as_int(memory.get("mem_not_counted_for_evict"))
     hits, misses = as_int(stats.get("keyspace_hits")), as_int(stats.get("keyspace_misses"))
@@ -125,17 +124,8 @@ def _metrics(ctx: RedisHealthContext) -> dict[str, int | float | str | None]:
 def check_redis(snapshot: dict[str, Any], *, thresholds: RedisThresholds | None = None) -> HealthReport:
     """Run every Redis health rule whose data the snapshot has; say which checks were skipped and why."""
     ctx = RedisHealthContext(snapshot, thresholds or RedisThresholds())
-    skipped = _skipped(ctx)
-    checks_run, report = run_rules(ctx, RULES, RULE_CHECKS, skipped)
-    return HealthReport(
-        engine="redis",
-        server_version=snapshot.get("server_version"),
-        checks_run=checks_run,
-        skipped=skipped,
-        counts=report.counts,
-        findings=report.findings,
-        stats_since=ctx.stats_since,
-        metrics=_metrics(ctx),
+    return health_report(
+        "redis", snapshot, ctx, RULES, RULE_CHECKS, _skipped(ctx), stats_since=ctx.stats_since, metrics=_metrics(ctx)
     )
 
 

@@ -12,11 +12,9 @@ from dbspecialist.knowledge.health.common import (
     GIB,
     KIB,
     MIB,
+    ServerClock,
     as_int,
     health_spec,
-    hourly_rate,
-    started_at,
-    uptime_seconds,
 )
 
 
@@ -62,7 +60,7 @@ class RedisThresholds:
 
 
 @dataclass(frozen=True)
-class RedisHealthContext:
+class RedisHealthContext(ServerClock):
     """What one health check reads: the adapter's snapshot and the thresholds."""
 
     snapshot: Mapping[str, Any]
@@ -86,17 +84,6 @@ class RedisHealthContext:
     @property
     def policy(self) -> str:
         return str(self.info("memory").get("maxmemory_policy") or self.config("maxmemory-policy") or "noeviction")
-
-    @property
-    def stats_since(self) -> str | None:
-        return started_at(self.snapshot)
-
-    @property
-    def uptime(self) -> float | None:
-        return uptime_seconds(self.snapshot)
-
-    def per_hour(self, count: int) -> float | None:
-        return hourly_rate(count, self.uptime)
 
     def keys(self) -> tuple[int, int]:
         """(keys, keys with a TTL) over every logical database."""

@@ -15,11 +15,12 @@ from typing import Any
 from dbspecialist.knowledge.findings import Finding, Fix, FixAvailability, RuleSpec, Severity
 from dbspecialist.knowledge.health.common import (
     MIB,
+    Metrics,
     as_int,
     health_finding,
+    health_report,
     health_spec,
     pct,
-    run_rules,
     unavailable_checks,
 )
 from dbspecialist.knowledge.health.model import HealthReport
@@ -487,7 +488,7 @@ def _skipped(ctx: SqliteHealthContext) -> dict[str, str]:
     return skipped
 
 
-def _metrics(ctx: SqliteHealthContext) -> dict[str, int | float | str | None]:
+def _metrics(ctx: SqliteHealthContext) -> Metrics:
     free, pages = ctx.pragma_int("freelist_count"), ctx.pragma_int("page_count")
     quick = ctx.snapshot.get("quick_check")
     violations = ctx.snapshot.get("foreign_key_violations")
@@ -509,17 +510,8 @@ def _metrics(ctx: SqliteHealthContext) -> dict[str, int | float | str | None]:
 def check_sqlite(snapshot: dict[str, Any], *, thresholds: SqliteThresholds | None = None) -> HealthReport:
     """Run every SQLite health rule whose data the snapshot has; say which checks were skipped and why."""
     ctx = SqliteHealthContext(snapshot, thresholds or SqliteThresholds())
-    skipped = _skipped(ctx)
-    checks_run, report = run_rules(ctx, RULES, RULE_CHECKS, skipped)
-    return HealthReport(
-        engine="sqlite",
-        server_version=snapshot.get("server_version"),
-        checks_run=checks_run,
-        skipped=skipped,
-        counts=report.counts,
-        findings=report.findings,
-        stats_since=None,
-        metrics=_metrics(ctx),
+    return health_report(
+        "sqlite", snapshot, ctx, RULES, RULE_CHECKS, _skipped(ctx), stats_since=None, metrics=_metrics(ctx)
     )
 
 

@@ -14,7 +14,7 @@ from dbspecialist.knowledge.migrations.lint_rules_mysql_core import (
     finding,
     is_ddl,
     ops,
-    planned,
+    planned_fix,
     spec,
 )
 from dbspecialist.knowledge.migrations.mysql_statements import ParsedStatement
@@ -45,11 +45,7 @@ def check_drop_column(parsed: ParsedStatement, state: LintState) -> Iterator[Fin
             evidence={"algorithm": classified.entry.algorithm},
             rationale="Running code fails on a missing column; the drop cannot be undone.",
             help="Deploy code that ignores the column first, then drop it.",
-            fix=Fix(
-                title="Deploy first, then drop",
-                statements=planned(f"ALTER TABLE {parsed.table_sql} {operation.text}", state),
-                safety="display-only",
-            ),
+            fix=planned_fix("Deploy first, then drop", f"ALTER TABLE {parsed.table_sql} {operation.text}", state),
         )
 
 
@@ -77,10 +73,8 @@ def check_rename_column(parsed: ParsedStatement, state: LintState) -> Iterator[F
             evidence={"new_name": operation.new_name},
             rationale="Old application code keeps using the old name until it is redeployed.",
             help="Add the new column, sync and backfill it, switch the code, then drop the old one.",
-            fix=Fix(
-                title="Rename through expand/contract",
-                statements=planned(f"ALTER TABLE {parsed.table_sql} {operation.text}", state),
-                safety="display-only",
+            fix=planned_fix(
+                "Rename through expand/contract", f"ALTER TABLE {parsed.table_sql} {operation.text}", state
             ),
         )
 
@@ -108,11 +102,7 @@ def check_rename_table(parsed: ParsedStatement, state: LintState) -> Iterator[Fi
             evidence={"new_name": new},
             rationale="Queries naming the old table fail from the rename until new code is deployed.",
             help="Rename, keep the old name as a view until the deploy, then drop the view.",
-            fix=Fix(
-                title="Rename with a compatibility view",
-                statements=planned(f"RENAME TABLE {quote(old)} TO {quote(new)}", state),
-                safety="display-only",
-            ),
+            fix=planned_fix("Rename with a compatibility view", f"RENAME TABLE {quote(old)} TO {quote(new)}", state),
         )
 
 

@@ -16,7 +16,7 @@ from dbspecialist.knowledge.migrations.lint_rules_mysql_core import (
     column_subject,
     finding,
     ops,
-    planned,
+    planned_fix,
     server,
     spec,
 )
@@ -71,7 +71,7 @@ def check_type_change(parsed: ParsedStatement, state: LintState) -> Iterator[Fin
             evidence={"old_type": old, "new_type": new, "algorithm": classified.entry.algorithm, "known": certain},
             rationale="A type change rewrites every row with ALGORITHM=COPY while writes wait.",
             help="Run it with gh-ost/pt-online-schema-change, or add a new column, backfill it and switch.",
-            fix=Fix(title="Copy the table online", statements=planned(parsed.text, state), safety="display-only"),
+            fix=planned_fix("Copy the table online", parsed.text, state),
             severity=Severity.HIGH if certain else Severity.MEDIUM,
         )
 
@@ -112,7 +112,7 @@ def check_varchar_prefix(parsed: ParsedStatement, state: LintState) -> Iterator[
             },
             rationale="The length prefix of every row grows from 1 to 2 bytes, so no metadata-only path exists.",
             help="Stay on the same side of 255 bytes, or copy the table online.",
-            fix=Fix(title="Copy the table online", statements=planned(parsed.text, state), safety="display-only"),
+            fix=planned_fix("Copy the table online", parsed.text, state),
         )
 
 
@@ -175,10 +175,8 @@ def check_expression_default(parsed: ParsedStatement, state: LintState) -> Itera
             evidence={"default": column.default, "algorithm": classified.entry.algorithm},
             rationale="Every existing row needs its own computed value, which only a table copy provides.",
             help="Add the column bare, SET DEFAULT for new rows, backfill the existing ones in batches.",
-            fix=Fix(
-                title="Add, set the default, backfill",
-                statements=planned(f"ALTER TABLE {parsed.table_sql} {classified.operation.text}", state),
-                safety="display-only",
+            fix=planned_fix(
+                "Add, set the default, backfill", f"ALTER TABLE {parsed.table_sql} {classified.operation.text}", state
             ),
         )
 
@@ -205,7 +203,7 @@ def check_auto_increment_column(parsed: ParsedStatement, state: LintState) -> It
             evidence={"algorithm": classified.entry.algorithm, "lock": classified.entry.lock},
             rationale="The rebuild numbers every row and cannot accept concurrent writes.",
             help="Use gh-ost/pt-online-schema-change on a big table.",
-            fix=Fix(title="Copy the table online", statements=planned(parsed.text, state), safety="display-only"),
+            fix=planned_fix("Copy the table online", parsed.text, state),
         )
 
 

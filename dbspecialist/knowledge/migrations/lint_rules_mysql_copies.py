@@ -16,6 +16,7 @@ from dbspecialist.knowledge.migrations.lint_rules_mysql_core import (
     online_rewrite,
     ops,
     planned,
+    planned_fix,
     spec,
 )
 from dbspecialist.knowledge.migrations.mysql_classify import traits_of
@@ -148,10 +149,8 @@ def check_add_foreign_key(parsed: ParsedStatement, state: LintState) -> Iterator
             evidence={"foreign_key_checks": not off, "references": operation.ref_table},
             rationale="The server validates existing rows only by copying the table.",
             help="Add it with foreign_key_checks=0 in the session, then check for orphans.",
-            fix=Fix(
-                title="Add without a copy, then check orphans",
-                statements=planned(f"ALTER TABLE {parsed.table_sql} {operation.text}", state),
-                safety="display-only",
+            fix=planned_fix(
+                "Add without a copy, then check orphans", f"ALTER TABLE {parsed.table_sql} {operation.text}", state
             ),
             severity=Severity.LOW if off else None,
         )
@@ -245,10 +244,10 @@ def check_fulltext_spatial(parsed: ParsedStatement, state: LintState) -> Iterato
             evidence={"algorithm": classified.entry.algorithm, "lock": classified.entry.lock, "index_type": kind},
             rationale=f"{kind} index builds do not support LOCK=NONE.",
             help="Build it with gh-ost/pt-online-schema-change on a big table.",
-            fix=Fix(
-                title="Build it online with a copy tool",
-                statements=planned(alter_sql(parsed, [classified.operation.text], classified.entry), state),
-                safety="display-only",
+            fix=planned_fix(
+                "Build it online with a copy tool",
+                alter_sql(parsed, [classified.operation.text], classified.entry),
+                state,
             ),
         )
 
@@ -310,7 +309,7 @@ def check_convert_charset(parsed: ParsedStatement, state: LintState) -> Iterator
             evidence={"target": classified.operation.value, "algorithm": classified.entry.algorithm},
             rationale="Every text value is re-encoded in a table copy while writes wait.",
             help="Use gh-ost/pt-online-schema-change, or per-column instant utf8mb3 → utf8mb4 on MariaDB 10.4+.",
-            fix=Fix(title="Copy the table online", statements=planned(parsed.text, state), safety="display-only"),
+            fix=planned_fix("Copy the table online", parsed.text, state),
         )
 
 
@@ -337,5 +336,5 @@ def check_add_check(parsed: ParsedStatement, state: LintState) -> Iterator[Findi
             evidence={"algorithm": classified.entry.algorithm},
             rationale="Existing rows are validated by a table copy with writes blocked.",
             help="Copy the table online with gh-ost/pt-online-schema-change, or enforce it in the application.",
-            fix=Fix(title="Copy the table online", statements=planned(parsed.text, state), safety="display-only"),
+            fix=planned_fix("Copy the table online", parsed.text, state),
         )

@@ -150,6 +150,11 @@ def planned(text: str, state: LintState) -> list[str]:
     return lines
 
 
+def planned_fix(title: str, text: str, state: LintState) -> Fix:
+    """A display-only fix: the planner's statements for `text`."""
+    return Fix(title=title, statements=planned(text, state), safety="display-only")
+
+
 def column_subject(parsed: ParsedStatement, operation: Operation) -> str:
     """table.column the operation acts on (the table alone when it names no column)."""
     return f"{parsed.table}.{operation.name}" if operation.name else parsed.table or "?"

@@ -14,7 +14,10 @@ from dbspecialist.knowledge.findings import Finding, Fix, Severity
 from dbspecialist.knowledge.migrations.lint_rules_postgres_core import (
     LintState,
     alter_cmds,
-    alter_table_name,
+    alter_cmds_of,
+    altered_existing_table,
+    cascades,
+    dotted_name,
     enum_name,
     finding,
     ident,
@@ -184,12 +187,10 @@ def check_drop_column(statement: PgStatement, state: LintState) -> Iterator[Find
     Same as squawk's ban-drop-column and strong_migrations' remove_column. Tables created in the same file are
     not flagged.
     """
-    table = alter_table_name(statement) if alter_cmds(statement) else ""
-    if not table or state.is_new(table):
+    table = altered_existing_table(statement, state)
+    if not table:
         return
-    for _position, sub, cmd in alter_cmds(statement):
-        if sub != "AT_DropColumn":
-            continue
+    for cmd in alter_cmds_of(statement, "AT_DropColumn"):
         column = str(cmd.name)
         yield finding(
             DROP_COLUMN,
@@ -198,7 +199,7 @@ def check_drop_column(statement: PgStatement, state: LintState) -> Iterator[Find
             subject=f"{table}.{column}",
             subject_kind="column",
             table=table,
-            evidence={"cascade": enum_name(cmd.behavior) == "DROP_CASCADE", **lock_evidence(ACCESS_EXCLUSIVE)},
+            evidence={"cascade": cascades(cmd), **lock_evidence(ACCESS_EXCLUSIVE)},
             rationale=(
                 "Queries and ORM models that still name the column fail as soon as it is gone. Removing every use "
                 "in a deploy first makes the drop harmless."
@@ -228,7 +229,7 @@ def check_drop_table(statement: PgStatement, state: LintState) -> Iterator[Findi
     node: Any = statement.node
     if enum_name(node.removeType) != "OBJECT_TABLE":
         return
-    names = [".".join(str(part.sval) for part in obj) for obj in node.objects or ()]
+    names = [dotted_name(obj) for obj in node.objects or ()]
     existing = [name for name in names if not state.is_new(name)]
     if not existing:
         return
@@ -241,7 +242,7 @@ def check_drop_table(statement: PgStatement, state: LintState) -> Iterator[Findi
         table=existing[0] if len(existing) == 1 else None,
         evidence={
             "tables": len(existing),
-            "cascade": enum_name(node.behavior) == "DROP_CASCADE",
+            "cascade": cascades(node),
             **lock_evidence(ACCESS_EXCLUSIVE),
         },
         rationale=(
@@ -282,8 +283,6 @@ def check_drop_database(statement: PgStatement, state: LintState) -> Iterator[Fi
         statement,
         title=f"DROP DATABASE {name} deletes every table in it, irreversibly",
         subject=name,
-        subject_kind="query",
-        table=None,
         evidence={"if_exists": bool(node.missing_ok)},
         rationale=(
             "Dropping a database removes all of its data at once and cannot be undone without a backup. It does "
@@ -311,12 +310,10 @@ def check_drop_not_null(statement: PgStatement, state: LintState) -> Iterator[Fi
     ## Notes
     Same as squawk's ban-drop-not-null.
     """
-    table = alter_table_name(statement) if alter_cmds(statement) else ""
-    if not table or state.is_new(table):
+    table = altered_existing_table(statement, state)
+    if not table:
         return
-    for _position, sub, cmd in alter_cmds(statement):
-        if sub != "AT_DropNotNull":
-            continue
+    for cmd in alter_cmds_of(statement, "AT_DropNotNull"):
         column = str(cmd.name)
         yield finding(
             DROP_NOT_NULL,
@@ -355,7 +352,7 @@ def check_truncate_cascade(statement: PgStatement, state: LintState) -> Iterator
     Same as squawk's ban-truncate-cascade.
     """
     node: Any = statement.node
-    if enum_name(node.behavior) != "DROP_CASCADE":
+    if not cascades(node):
         return
     tables = [relation_name(r) for r in node.relations or ()]
     yield finding(
@@ -402,15 +399,13 @@ def check_enum_appended(statement: PgStatement, state: LintState) -> Iterator[Fi
     node: Any = statement.node
     if node.oldVal or node.newValNeighbor:
         return
-    type_text = ".".join(str(n.sval) for n in node.typeName)
+    type_text = dotted_name(node.typeName)
     value = str(node.newVal)
     yield finding(
         ENUM_APPENDED,
         statement,
         title=f"'{value}' is appended to {type_text}: it sorts after every existing value",
         subject=type_text,
-        subject_kind="query",
-        table=None,
         evidence={"value": value},
         rationale=(
             "Enum comparisons and ORDER BY follow the declaration order, so an appended value sorts last. State "
@@ -453,8 +448,6 @@ def check_rename_schema(statement: PgStatement, state: LintState) -> Iterator[Fi
         statement,
         title=f"Renaming schema {old} to {new} breaks every reference to {old}",
         subject=old,
-        subject_kind="query",
-        table=None,
         evidence={"old": old, "new": new},
         rationale=(
             "Qualified names, function bodies and search_path settings that use the old schema name stop working "
@@ -484,8 +477,8 @@ def check_set_logged(statement: PgStatement, state: LintState) -> Iterator[Findi
     ## Notes
     From the brief's strong_migrations-style checks; squawk has none.
     """
-    table = alter_table_name(statement) if alter_cmds(statement) else ""
-    if not table or state.is_new(table):
+    table = altered_existing_table(statement, state)
+    if not table:
         return
     for _position, sub, _cmd in alter_cmds(statement):
         if sub not in ("AT_SetLogged", "AT_SetUnLogged"):

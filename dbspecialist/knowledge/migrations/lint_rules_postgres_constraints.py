@@ -13,7 +13,10 @@ from dbspecialist.knowledge.findings import Finding, Fix, Severity
 from dbspecialist.knowledge.migrations.lint_rules_postgres_core import (
     LintState,
     alter_cmds,
+    alter_cmds_of,
     alter_table_name,
+    altered_existing_table,
+    dotted_name,
     enum_name,
     finding,
     ident,
@@ -101,8 +104,8 @@ def check_check_constraint(statement: PgStatement, state: LintState) -> Iterator
     PRIMARY KEY constraints, which cannot be NOT VALID; we report those under MIG009/MIG010 with their own fix.
     Covers strong_migrations' add_check_constraint check.
     """
-    table = alter_table_name(statement) if alter_cmds(statement) else ""
-    if not table or state.is_new(table):
+    table = altered_existing_table(statement, state)
+    if not table:
         return
     for sub, con, _column in _constraints(statement, ("CONSTR_CHECK",)):
         if sub != "AT_AddConstraint" or con.skip_validation:
@@ -176,9 +179,7 @@ def check_validate_same_transaction(statement: PgStatement, state: LintState) ->
     if transaction is None:
         return
     table = alter_table_name(statement) if alter_cmds(statement) else ""
-    for _position, sub, cmd in alter_cmds(statement):
-        if sub != "AT_ValidateConstraint":
-            continue
+    for cmd in alter_cmds_of(statement, "AT_ValidateConstraint"):
         name = str(cmd.name)
         added = transaction.not_valid.get(name.lower())
         if added is None:
@@ -245,8 +246,8 @@ def check_foreign_key(statement: PgStatement, state: LintState) -> Iterator[Find
     One finding per foreign key, where squawk reports it twice (adding-foreign-key-constraint and
     constraint-missing-not-valid). Tables created in the same file are not flagged (no rows to check).
     """
-    table = alter_table_name(statement) if alter_cmds(statement) else ""
-    if not table or state.is_new(table):
+    table = altered_existing_table(statement, state)
+    if not table:
         return
     for _sub, con, column in _constraints(statement, ("CONSTR_FOREIGN",)):
         if con.skip_validation:
@@ -388,8 +389,8 @@ def check_primary_key(statement: PgStatement, state: LintState) -> Iterator[Find
 
 
 def _index_constraint(statement: PgStatement, state: LintState, *, primary: bool) -> Iterator[Finding]:
-    table = alter_table_name(statement) if alter_cmds(statement) else ""
-    if not table or state.is_new(table):
+    table = altered_existing_table(statement, state)
+    if not table:
         return
     rule = PRIMARY_KEY if primary else UNIQUE_CONSTRAINT
     kind = "CONSTR_PRIMARY" if primary else "CONSTR_UNIQUE"
@@ -459,14 +460,12 @@ def check_domain_constraint(statement: PgStatement, state: LintState) -> Iterato
     constraints = [enum_name(c.contype).removeprefix("CONSTR_") for c in node.constraints or ()]
     if not constraints:
         return
-    name = ".".join(str(n.sval) for n in node.domainname)
+    name = dotted_name(node.domainname)
     yield finding(
         DOMAIN_CONSTRAINT,
         statement,
         title=f"Domain {name} carries constraints that every table using it must re-check on change",
         subject=name,
-        subject_kind="query",
-        table=None,
         evidence={"constraints": ", ".join(constraints)},
         rationale=(
             "Constraints on a domain apply to every column of that type; adding such columns rewrites tables, and "
@@ -503,15 +502,13 @@ def check_domain_add_constraint(statement: PgStatement, state: LintState) -> Ite
     node: Any = statement.node
     if node.subtype != "C":
         return
-    name = ".".join(str(n.sval) for n in node.typeName)
+    name = dotted_name(node.typeName)
     not_valid = bool(getattr(node.def_, "skip_validation", False))
     yield finding(
         DOMAIN_ADD_CONSTRAINT,
         statement,
         title=f"Adding a constraint to domain {name} checks every column of that type in every table",
         subject=name,
-        subject_kind="query",
-        table=None,
         evidence={"not_valid": not_valid},
         rationale=(
             "A domain constraint is checked against every stored value of the domain in all tables, with those tables "
@@ -554,8 +551,8 @@ def check_exclusion_constraint(statement: PgStatement, state: LintState) -> Iter
     strong_migrations' add_exclusion_constraint check; squawk flags it only through constraint-missing-not-valid,
     whose NOT VALID advice cannot be applied to exclusion constraints.
     """
-    table = alter_table_name(statement) if alter_cmds(statement) else ""
-    if not table or state.is_new(table):
+    table = altered_existing_table(statement, state)
+    if not table:
         return
     for _sub, con, _column in _constraints(statement, ("CONSTR_EXCLUSION",)):
         name = str(con.conname) if con.conname else f"{short(table)}_excl"

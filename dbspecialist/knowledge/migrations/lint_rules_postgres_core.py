@@ -79,6 +79,16 @@ def sql(node: Any) -> str:
     return deparse(node).rstrip(";") + ";"
 
 
+def cascades(node: Any) -> bool:
+    """Whether a DROP, TRUNCATE or ALTER TABLE ... DROP command says CASCADE."""
+    return enum_name(node.behavior) == "DROP_CASCADE"
+
+
+def dotted_name(parts: Any) -> str:
+    """A qualified name from its parse-tree parts (String nodes): 'public.orders'."""
+    return ".".join(str(part.sval) for part in parts)
+
+
 def enum_name(value: Any) -> str:
     return str(getattr(value, "name", value))
 
@@ -191,9 +201,20 @@ def alter_cmds(statement: PgStatement) -> list[tuple[int, str, Any]]:
     return [(position, enum_name(cmd.subtype), cmd) for position, cmd in enumerate(node.cmds or ())]
 
 
+def alter_cmds_of(statement: PgStatement, subtype: str) -> list[Any]:
+    """The commands of one subtype (e.g. "AT_DropColumn") in an ALTER TABLE on a table."""
+    return [cmd for _position, sub, cmd in alter_cmds(statement) if sub == subtype]
+
+
 def alter_table_name(statement: PgStatement) -> str:
     node: Any = statement.node
     return relation_name(node.relation)
+
+
+def altered_existing_table(statement: PgStatement, state: LintState) -> str:
+    """The table an ALTER TABLE on a table changes when the file did not create it; "" otherwise (nothing to flag)."""
+    table = alter_table_name(statement) if alter_cmds(statement) else ""
+    return "" if not table or state.is_new(table) else table
 
 
 Change = tuple[Any, str, Any]  # (parse-tree object, attribute, new value)
@@ -316,6 +337,11 @@ class LintState:
         return self._template
 
     # ------------------------------------------------------------------ questions rules ask
+
+    @property
+    def first_table(self) -> str | None:
+        """The first table this statement's operations name (None: none does)."""
+        return next((op.table for op in self.ops if op.table), None)
 
     @property
     def is_last(self) -> bool:
@@ -502,24 +528,27 @@ def finding(
     statement: PgStatement,
     *,
     title: str,
-    subject: str,
-    subject_kind: SubjectKind,
-    table: str | None,
     rationale: str,
     help: str,
+    subject: str | None = None,
+    subject_kind: SubjectKind = "query",
+    table: str | None = None,
     evidence: Evidence | None = None,
     fix: Fix | None = None,
     severity: Severity | None = None,
     line: int | None = None,
 ) -> Finding:
-    """A finding on `statement` (line = its first line) with the line always in the evidence."""
+    """A finding on `statement` (line = its first line) with the line always in the evidence.
+
+    Without a subject the finding is about the statement as a whole: its text is the subject, of kind "query".
+    """
     at = line if line is not None else statement.line
     return Finding(
         rule_id=rule.id,
         name=rule.name,
         severity=severity or rule.severity,
         title=title,
-        subject=subject,
+        subject=statement_subject(statement) if subject is None else subject,
         table=short(table) if table else None,
         subject_kind=subject_kind,
         evidence={"line": at, **(evidence or {})},

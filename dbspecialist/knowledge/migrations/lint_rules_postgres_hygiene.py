@@ -15,12 +15,12 @@ from dbspecialist.knowledge.migrations.lint_rules_postgres_core import (
     LintState,
     alter_cmds,
     alter_table_name,
+    dotted_name,
     enum_name,
     finding,
     ident,
     patched_sql,
     spec,
-    statement_subject,
 )
 from dbspecialist.knowledge.migrations.pg_statements import PgStatement, deparse, relation_name
 
@@ -101,9 +101,7 @@ def _not_rerunnable(statement: PgStatement, state: LintState) -> tuple[list[str]
             return [], []
         return [f"CREATE TABLE {relation_name(node.relation)}"], [(node, "if_not_exists", True)]
     if kind == "DropStmt" and not node.missing_ok and enum_name(node.removeType) in _DROPPABLE:
-        names = ", ".join(
-            ".".join(str(part.sval) for part in obj) for obj in node.objects or () if isinstance(obj, tuple)
-        )
+        names = ", ".join(dotted_name(obj) for obj in node.objects or () if isinstance(obj, tuple))
         label = f"DROP {_DROPPABLE[enum_name(node.removeType)]} {names}".rstrip()
         return [label], [(node, "missing_ok", True)]
     if kind == "AlterEnumStmt" and node.newVal and not node.oldVal and not node.skipIfNewValExists:
@@ -197,9 +195,7 @@ def check_robust(statement: PgStatement, state: LintState) -> Iterator[Finding]:
         ROBUST,
         statement,
         title=f"Re-running this migration after a partial failure fails here ({', '.join(problems)})",
-        subject=statement_subject(statement),
-        subject_kind="query",
-        table=next((op.table for op in state.ops if op.table), None),
+        table=state.first_table,
         evidence={"not_rerunnable": ", ".join(problems)},
         rationale=(
             "Without a transaction, a failure later in the file leaves this statement applied; running the file "
@@ -346,8 +342,7 @@ def check_identifier_too_long(statement: PgStatement, state: LintState) -> Itera
             statement,
             title=f"Identifier of {size} bytes is silently truncated to {MAX_IDENTIFIER_BYTES} bytes",
             subject=value,
-            subject_kind="query",
-            table=next((op.table for op in state.ops if op.table), None),
+            table=state.first_table,
             evidence={"bytes": size, "limit": MAX_IDENTIFIER_BYTES, "truncated_to": truncated},
             rationale=(
                 "PostgreSQL cuts identifiers to 63 bytes with only a notice, so the object's real name differs from "
@@ -434,7 +429,7 @@ def check_duplicate_column(statement: PgStatement, state: LintState) -> Iterator
     what, duplicated = _duplicates(statement)
     if not duplicated:
         return
-    table = next((op.table for op in state.ops if op.table), None)
+    table = state.first_table
     if statement.kind == "ViewStmt":
         view: Any = statement.node
         table = relation_name(view.view)

@@ -12,7 +12,8 @@ from dbspecialist.knowledge.findings import Finding, Fix, Severity
 from dbspecialist.knowledge.migrations.lint_rules_postgres_core import (
     LintState,
     alter_cmds,
-    alter_table_name,
+    altered_existing_table,
+    cascades,
     enum_name,
     finding,
     ident,
@@ -144,7 +145,7 @@ def check_drop_index(statement: PgStatement, state: LintState) -> Iterator[Findi
         subject=", ".join(names),
         subject_kind="index",
         table=tables[0] if len(tables) == 1 else None,
-        evidence={**lock_evidence(ACCESS_EXCLUSIVE), "indexes": len(names), "cascade": _cascade(node)},
+        evidence={**lock_evidence(ACCESS_EXCLUSIVE), "indexes": len(names), "cascade": cascades(node)},
         rationale=(
             "Dropping an index needs ACCESS EXCLUSIVE on its table. While it waits for running queries to finish, "
             "every new query on the table queues behind it; CONCURRENTLY avoids that queue."
@@ -154,14 +155,10 @@ def check_drop_index(statement: PgStatement, state: LintState) -> Iterator[Findi
             title="Drop the index concurrently",
             statements=[f"DROP INDEX CONCURRENTLY IF EXISTS {ident(name)};" for name in names],
             note="Run outside a transaction block. CONCURRENTLY does not support CASCADE: drop dependents first."
-            if _cascade(node)
+            if cascades(node)
             else "Run outside a transaction block.",
         ),
     )
-
-
-def _cascade(node: Any) -> bool:
-    return enum_name(node.behavior) == "DROP_CASCADE"
 
 
 # ----------------------------------------------------------------------------------------------- MIG003
@@ -203,7 +200,7 @@ def check_reindex(statement: PgStatement, state: LintState) -> Iterator[Finding]
     concurrently = any(str(p.defname).lower() == "concurrently" for p in node.params or ())
     if concurrently or target == "system":
         return
-    table = next((op.table for op in state.ops if op.table), None)
+    table = state.first_table
     if table and state.is_new(table):
         return
     name = relation_name(node.relation) if node.relation is not None else str(node.name or "")
@@ -277,8 +274,8 @@ def check_detach_partition(statement: PgStatement, state: LintState) -> Iterator
     form: the finding is kept at low severity as a reminder to run it with a lock timeout.
     Same as squawk's require-concurrent-partition-detach, with the version gate added.
     """
-    table = alter_table_name(statement)
-    if state.is_new(table):
+    table = altered_existing_table(statement, state)
+    if not table:
         return
     for _position, sub, cmd in alter_cmds(statement):
         if sub != "AT_DetachPartition" or cmd.def_.concurrent:
@@ -390,9 +387,7 @@ def check_in_transaction(statement: PgStatement, state: LintState) -> Iterator[F
         IN_TRANSACTION,
         statement,
         title=f"{label} cannot run inside a transaction block: the migration fails here",
-        subject=statement_subject(statement),
-        subject_kind="query",
-        table=next((op.table for op in state.ops if op.table), None),
+        table=state.first_table,
         evidence={
             "operation": label,
             "transaction_begin_line": state.transaction.begin_line,

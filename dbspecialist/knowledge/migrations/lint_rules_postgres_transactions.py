@@ -22,7 +22,6 @@ from dbspecialist.knowledge.migrations.lint_rules_postgres_core import (
     ident,
     long_ops,
     spec,
-    statement_subject,
 )
 from dbspecialist.knowledge.migrations.pg_classify import operation
 from dbspecialist.knowledge.migrations.pg_statements import PgStatement, transaction_kind
@@ -112,9 +111,6 @@ def check_nesting(statement: PgStatement, state: LintState) -> Iterator[Finding]
             NESTING,
             statement,
             title=f"{kind} inside the transaction the migration tool wraps around the file",
-            subject=statement_subject(statement),
-            subject_kind="query",
-            table=None,
             evidence={"statement": kind, "assume_in_transaction": True},
             rationale=(
                 "The migration tool already runs the file in a transaction: a BEGIN only warns, and a COMMIT or "
@@ -127,9 +123,6 @@ def check_nesting(statement: PgStatement, state: LintState) -> Iterator[Finding]
             NESTING,
             statement,
             title=f"BEGIN inside the transaction opened at line {open_tx.begin_line} is ignored",
-            subject=statement_subject(statement),
-            subject_kind="query",
-            table=None,
             evidence={"open_transaction_line": open_tx.begin_line},
             rationale=(
                 "PostgreSQL does not nest transactions: the second BEGIN only warns, and the next COMMIT commits "
@@ -142,9 +135,6 @@ def check_nesting(statement: PgStatement, state: LintState) -> Iterator[Finding]
             NESTING,
             statement,
             title=f"{kind} with no transaction open does nothing: the statements before it were not in a transaction",
-            subject=statement_subject(statement),
-            subject_kind="query",
-            table=None,
             evidence={"statement": kind},
             rationale=(
                 "With no BEGIN before it, each earlier statement already committed on its own, so this COMMIT or "
@@ -186,9 +176,6 @@ def check_uncommitted(statement: PgStatement, state: LintState) -> Iterator[Find
         UNCOMMITTED,
         statement,
         title="The transaction begun here is never committed: its work is lost or its locks stay held",
-        subject=statement_subject(statement),
-        subject_kind="query",
-        table=None,
         evidence={"statements_after": len(state.statements) - state.index - 1},
         rationale=(
             "A transaction left open at the end of the file is rolled back when the session ends, or keeps its "
@@ -232,8 +219,6 @@ def _timeout_finding(state: LintState, watch: TimeoutWatch, *, lock: bool) -> It
             LOCK_TIMEOUT_RULE,
             first,
             title=f"No lock_timeout: waiting for {mode} on {watch.first_table} would stall every query behind it",
-            subject=statement_subject(first),
-            subject_kind="query",
             table=table,
             evidence=evidence,
             rationale=(
@@ -254,8 +239,6 @@ def _timeout_finding(state: LintState, watch: TimeoutWatch, *, lock: bool) -> It
             STATEMENT_TIMEOUT_RULE,
             first,
             title=f"No statement_timeout: nothing bounds how long {mode} on {watch.first_table} is held",
-            subject=statement_subject(first),
-            subject_kind="query",
             table=table,
             evidence=evidence,
             rationale=(
@@ -506,9 +489,6 @@ def check_set_local_outside(statement: PgStatement, state: LintState) -> Iterato
         SET_LOCAL_OUTSIDE,
         statement,
         title=f"SET LOCAL {name} outside a transaction has no effect on the statements after it",
-        subject=statement_subject(statement),
-        subject_kind="query",
-        table=None,
         evidence={"setting": name},
         rationale=(
             "Outside BEGIN ... COMMIT the SET LOCAL is its own transaction and is undone immediately, so the "

@@ -11,7 +11,7 @@ from dbspecialist.knowledge.migrations.mongodb_commands import (
     X_LOCK_NOTE,
     Command,
     MongoPlanState,
-    catalog_lock,
+    catalog_step,
     command_step,
     deploy_step,
 )
@@ -112,17 +112,15 @@ def plan_drop(state: MongoPlanState, command: Command) -> None:
     dump_step(state, collection)
     state.steps.append(deploy_step(f"Deploy the application version that no longer uses {collection}", "switch"))
     state.steps.append(
-        command_step(
+        catalog_step(
             "contract",
             f"Drop collection {collection}",
             collection,
             [command],
-            lock=catalog_lock(collection),
-            effect="metadata",
             stats=state.stats(collection),
             rollback=[f"mongorestore --nsInclude '{state.database}.{collection}' {BACKUP_DIR}/"],
             reversible=False,
-            notes=[X_LOCK_NOTE, "The documents and indexes are gone; only the dump brings them back."],
+            notes=["The documents and indexes are gone; only the dump brings them back."],
         )
     )
 

@@ -151,6 +151,32 @@ def catalog_lock(collection: str) -> LockClaim:
     )
 
 
+def catalog_step(
+    phase: Phase,
+    title: str,
+    collection: str,
+    commands: list[Command],
+    *,
+    rollback: list[Command] | list[str],
+    stats: TableStats | None = None,
+    reversible: bool = True,
+    notes: list[str] | None = None,
+) -> MigrationStep:
+    """A catalog change of `collection` (collMod, dropIndexes, drop) under its exclusive lock, X_LOCK_NOTE first."""
+    return command_step(
+        phase,
+        title,
+        collection,
+        commands,
+        lock=catalog_lock(collection),
+        effect="metadata",
+        stats=stats,
+        rollback=rollback,
+        reversible=reversible,
+        notes=[X_LOCK_NOTE, *(notes or [])],
+    )
+
+
 def and_filters(*conditions: dict[str, Any] | None) -> dict[str, Any]:
     """The conjunction of the non-empty filters (one filter as it is, none as {})."""
     kept: list[dict[str, Any]] = []

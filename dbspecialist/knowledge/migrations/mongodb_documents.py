@@ -152,7 +152,7 @@ def rename_field(state: MongoPlanState, collection: str, query: dict[str, Any], 
     if state.version >= PIPELINE_UPDATES_SINCE:
         copy: Any = [{"$set": {new: f"${old}"}}]
     else:
-        copy = None  # per document in the script: pipeline updates need 4.2
+        copy = {"$set": {new: f"<value of {old}>"}}  # placeholder: below 4.2 the script copies per document
     table = state.table(collection)
     for index in table.indexes if table else []:
         if any(c.partition(" ")[0] == old for c in index.columns):
@@ -166,7 +166,7 @@ def rename_field(state: MongoPlanState, collection: str, query: dict[str, Any], 
         f"Copy {collection}.{old} into {new} in _id batches of {DEFAULT_BATCH_ROWS:,}",
         collection,
         copy_filter,
-        copy if copy is not None else {"$set": {new: f"<value of {old}>"}},
+        copy,
         {},
         reversible=True,
         rollback=[
@@ -191,7 +191,7 @@ def rename_field(state: MongoPlanState, collection: str, query: dict[str, Any], 
         f"Catch up: copy {collection}.{old} into {new} for documents written before the deploy",
         collection,
         copy_filter,
-        copy if copy is not None else {"$set": {new: f"<value of {old}>"}},
+        copy,
         {},
         reversible=True,
     )

@@ -30,7 +30,7 @@ from dbspecialist.knowledge.migrations.mongodb_commands import (
     X_LOCK_NOTE,
     Command,
     MongoPlanState,
-    catalog_lock,
+    catalog_step,
     command_step,
     current_ttl,
     to_json,
@@ -212,16 +212,14 @@ def drop_index(state: MongoPlanState, collection: str, name: str, *, trial: bool
         hide = {"collMod": collection, "index": {"name": name, "hidden": True}}
         unhide = {"collMod": collection, "index": {"name": name, "hidden": False}}
         state.steps.append(
-            command_step(
+            catalog_step(
                 "expand",
                 f"Hide index {name} on {collection} from the query planner (still maintained)",
                 collection,
                 [hide],
-                lock=catalog_lock(collection),
-                effect="metadata",
                 stats=stats,
                 rollback=[unhide],
-                notes=[X_LOCK_NOTE, "Unhiding is instant: the index is kept up to date while hidden.", *extra],
+                notes=["Unhiding is instant: the index is kept up to date while hidden.", *extra],
             )
         )
         state.steps.append(
@@ -244,17 +242,15 @@ def drop_index(state: MongoPlanState, collection: str, name: str, *, trial: bool
             f"{name} is dropped without a trial period."
         )
     state.steps.append(
-        command_step(
+        catalog_step(
             "contract",
             f"Drop index {name} on {collection}",
             collection,
             [drop],
-            lock=catalog_lock(collection),
-            effect="metadata",
             stats=stats,
             rollback=recreate,
             reversible=existing is not None,
-            notes=[X_LOCK_NOTE, "Undoing it means building the index again (as long as the first build).", *extra],
+            notes=["Undoing it means building the index again (as long as the first build).", *extra],
         )
     )
 
@@ -268,16 +264,13 @@ def index_mod(state: MongoPlanState, collection: str, index: dict[str, Any]) -> 
             raise MigrationInputError("hidden indexes need MongoDB 4.4 (give the server version if it is newer)")
         hidden = bool(index["hidden"])
         state.steps.append(
-            command_step(
+            catalog_step(
                 "expand",
                 f"{'Hide' if hidden else 'Unhide'} index {name} on {collection}",
                 collection,
                 [{"collMod": collection, "index": {**target, "hidden": hidden}}],
-                lock=catalog_lock(collection),
-                effect="metadata",
-                stats=None,
                 rollback=[{"collMod": collection, "index": {**target, "hidden": not hidden}}],
-                notes=[X_LOCK_NOTE, "The index is maintained while hidden; only the query planner ignores it."],
+                notes=["The index is maintained while hidden; only the query planner ignores it."],
             )
         )
     if "expireAfterSeconds" in index:
@@ -290,18 +283,14 @@ def index_mod(state: MongoPlanState, collection: str, index: dict[str, Any]) -> 
         )
         cutoff = {"$lt": f"<now minus {seconds} s>"}
         state.steps.append(
-            command_step(
+            catalog_step(
                 "expand",
                 f"Set the TTL of index {name} on {collection} to {seconds} s",
                 collection,
                 [{"collMod": collection, "index": {**target, "expireAfterSeconds": seconds}}],
-                lock=catalog_lock(collection),
-                effect="metadata",
-                stats=None,
                 rollback=rollback,
                 reversible=current is not None,
                 notes=[
-                    X_LOCK_NOTE,
                     "Documents already past the new limit are deleted by the next TTL passes (every 60 s): "
                     f"count them first with a filter on the indexed date field such as {to_json(cutoff)}.",
                 ],

@@ -12,10 +12,9 @@ from typing import Any
 from dbspecialist.knowledge.migrations.model import LockClaim
 from dbspecialist.knowledge.migrations.mongodb_commands import (
     READ_INTENT,
-    X_LOCK_NOTE,
     Command,
     MongoPlanState,
-    catalog_lock,
+    catalog_step,
     command_step,
 )
 from dbspecialist.knowledge.migrations.mongodb_indexes import index_mod
@@ -35,16 +34,12 @@ def plan_coll_mod(state: MongoPlanState, command: Command) -> None:
         validator_rollout(state, collection, validation)
     if rest:
         state.steps.append(
-            command_step(
+            catalog_step(
                 "expand",
                 f"Change options {', '.join(rest)} of {collection}",
                 collection,
                 [{"collMod": collection, **rest}],
-                lock=catalog_lock(collection),
-                effect="metadata",
-                stats=None,
                 rollback=["-- set the previous values again (see listCollections options)"],
-                notes=[X_LOCK_NOTE],
             )
         )
 
@@ -69,16 +64,13 @@ def validator_rollout(state: MongoPlanState, collection: str, validation: dict[s
     staged = validator is not None and final_action == "error" and final_level != "off" and not empty
     if not staged:
         state.steps.append(
-            command_step(
+            catalog_step(
                 "expand",
                 f"Set the validator of {collection} ({final_level}, {final_action})",
                 collection,
                 [{"collMod": collection, **validation}],
-                lock=catalog_lock(collection),
-                effect="metadata",
-                stats=None,
                 rollback=[before],
-                notes=[X_LOCK_NOTE, "collMod does not check the documents already stored."],
+                notes=["collMod does not check the documents already stored."],
             )
         )
         return
@@ -92,17 +84,13 @@ def validator_rollout(state: MongoPlanState, collection: str, validation: dict[s
             "validationAction": "warn",
         }
         state.steps.append(
-            command_step(
+            catalog_step(
                 "expand",
                 f"Install the validator on {collection} in warn mode (moderate): violations are only logged",
                 collection,
                 [warn],
-                lock=catalog_lock(collection),
-                effect="metadata",
-                stats=None,
                 rollback=[before],
                 notes=[
-                    X_LOCK_NOTE,
                     "From here the server log records every write that would fail ('Document would fail "
                     "validation'): the application must write the new shape before the enforcement step.",
                 ],
@@ -131,15 +119,12 @@ def validator_rollout(state: MongoPlanState, collection: str, validation: dict[s
         )
     )
     state.steps.append(
-        command_step(
+        catalog_step(
             "validate",
             f"Enforce the validator on {collection} ({final_level}, {final_action})",
             collection,
             [enforce],
-            lock=catalog_lock(collection),
-            effect="metadata",
-            stats=None,
             rollback=[undo_enforce],
-            notes=[X_LOCK_NOTE, "Only once the count above is 0 and the log shows no new violations."],
+            notes=["Only once the count above is 0 and the log shows no new violations."],
         )
     )

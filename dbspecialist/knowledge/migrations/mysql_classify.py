@@ -59,6 +59,11 @@ def table_charset(table: Table | None) -> str | None:
     return collation.split("_", 1)[0].lower() if collation else None
 
 
+def index_column_name(column: str) -> str:
+    """The column an index entry names, without its prefix length or DESC (case kept)."""
+    return re.split(r"[\s(]", column.strip("`"), maxsplit=1)[0]
+
+
 def index_columns(table: Table | None) -> set[str]:
     """Lower-cased names of the columns that are part of any index (prefixes and DESC dropped)."""
     if table is None:
@@ -66,7 +71,7 @@ def index_columns(table: Table | None) -> set[str]:
     names: set[str] = set()
     for index in table.indexes:
         for column in index.columns:
-            names.add(re.split(r"[\s(]", column.strip("`"), maxsplit=1)[0].strip("`").lower())
+            names.add(index_column_name(column).strip("`").lower())
     return names
 
 

@@ -10,7 +10,7 @@ from dataclasses import replace
 from dbspecialist.adapters.catalog import Table
 from dbspecialist.knowledge.migrations.estimate import estimate
 from dbspecialist.knowledge.migrations.model import LockClaim, MigrationStep
-from dbspecialist.knowledge.migrations.mysql_classify import Classified, catalog_column, traits_of
+from dbspecialist.knowledge.migrations.mysql_classify import Classified, catalog_column, index_column_name, traits_of
 from dbspecialist.knowledge.migrations.mysql_columns import ColumnDef, column_from_catalog, definition_body
 from dbspecialist.knowledge.migrations.mysql_online_ddl import online_ddl
 from dbspecialist.knowledge.migrations.mysql_steps import PREAMBLE, RETRY, PlanBuilder
@@ -70,6 +70,7 @@ def rename_column_flow(
         f"NEW.{old_q} = IF(NOT (NEW.{new_q} <=> OLD.{new_q}) AND NEW.{old_q} <=> OLD.{old_q}, "
         f"NEW.{new_q}, NEW.{old_q});",
     ]
+    drop_sync = [f"DROP TRIGGER {trigger_insert};", f"DROP TRIGGER {trigger_update};"]
     planner.steps.append(
         MigrationStep(
             phase="expand",
@@ -86,7 +87,7 @@ def rename_column_flow(
             table_effect="metadata",
             transactional=False,
             estimate=estimate("metadata", planner.stats(name)),
-            rollback=[f"DROP TRIGGER {trigger_insert};", f"DROP TRIGGER {trigger_update};"],
+            rollback=drop_sync,
             preamble=[PREAMBLE],
             retry=RETRY,
             notes=[
@@ -112,7 +113,7 @@ def rename_column_flow(
     )
     if table is not None:
         for index in table.indexes:
-            columns = [re.split(r"[\s(]", c.strip("`"), maxsplit=1)[0] for c in index.columns]
+            columns = [index_column_name(c) for c in index.columns]
             if index.primary or old_name.lower() not in (c.lower() for c in columns):
                 continue
             renamed = ", ".join(quote(new_name if c.lower() == old_name.lower() else c) for c in columns)
@@ -142,7 +143,7 @@ def rename_column_flow(
             kind="sql",
             title=f"Drop the sync triggers on {name}",
             table=name,
-            sql=[f"DROP TRIGGER {trigger_insert};", f"DROP TRIGGER {trigger_update};"],
+            sql=drop_sync,
             lock=LockClaim(
                 mode="exclusive metadata lock, briefly", tables=[name], blocks="nothing", held="milliseconds"
             ),

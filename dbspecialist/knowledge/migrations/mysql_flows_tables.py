@@ -5,12 +5,10 @@ it is dropped.
 
 from __future__ import annotations
 
-import re
-
 from dbspecialist.adapters.catalog import Table
 from dbspecialist.knowledge.migrations.estimate import estimate
 from dbspecialist.knowledge.migrations.model import LockClaim, MigrationStep
-from dbspecialist.knowledge.migrations.mysql_classify import Classified, traits_of
+from dbspecialist.knowledge.migrations.mysql_classify import Classified, index_column_name, traits_of
 from dbspecialist.knowledge.migrations.mysql_copy_tools import copy_with_tool
 from dbspecialist.knowledge.migrations.mysql_online_ddl import TableTraits, online_ddl
 from dbspecialist.knowledge.migrations.mysql_steps import PREAMBLE, RETRY, PlanBuilder
@@ -26,11 +24,7 @@ def foreign_key_flow(
     parent = operation.ref_table or "?"
     if table is not None and columns:
         first = columns[0].lower()
-        indexed = any(
-            re.split(r"[\s(]", index.columns[0].strip("`"), maxsplit=1)[0].lower() == first
-            for index in table.indexes
-            if index.columns
-        )
+        indexed = any(index_column_name(index.columns[0]).lower() == first for index in table.indexes if index.columns)
         if not indexed:
             index_name = quote(f"{short_name(name)}_{'_'.join(columns)}_idx"[:64])
             cols = ", ".join(quote(c) for c in columns)

@@ -122,6 +122,15 @@ _BASE_MYSQL: Final[Version] = (5, 6, 0)
 _BASE_MARIADB: Final[Version] = (10, 0, 0)
 _COPY = Gate(_BASE_MYSQL, "COPY", "SHARED", rebuilds=True, note="copies the table; writes wait for the copy")
 _COPY_M = replace(_COPY, since=_BASE_MARIADB)
+# metadata only: in place from the base version, INSTANT once the keyword exists
+_METADATA_MYSQL: Final = (
+    Gate(_BASE_MYSQL, "INPLACE", metadata_only=True),
+    Gate(MYSQL_INSTANT, "INSTANT", metadata_only=True),
+)
+_METADATA_MARIADB: Final = (
+    Gate(_BASE_MARIADB, "INPLACE", metadata_only=True),
+    Gate(MARIADB_INSTANT, "INSTANT", metadata_only=True),
+)
 
 # kind → one-line description (the operation kinds the planner and the linter recognise).
 OPERATION_KINDS: Final[dict[str, str]] = {
@@ -184,10 +193,7 @@ _MYSQL: Final[dict[str, tuple[Gate, ...]]] = {
         replace(_COPY, note="a DEFAULT (expression) column is filled row by row: table copy (strong_migrations)"),
     ),
     "add_stored_generated": (replace(_COPY, note="a STORED generated column is computed for every row: COPY"),),
-    "add_virtual_generated": (
-        Gate(_BASE_MYSQL, "INPLACE", metadata_only=True),
-        Gate(MYSQL_INSTANT, "INSTANT", metadata_only=True),
-    ),
+    "add_virtual_generated": _METADATA_MYSQL,
     "drop_column": (
         Gate(_BASE_MYSQL, "INPLACE", rebuilds=True, note="rebuilds the table before 8.0.29"),
         Gate(MYSQL_INSTANT_ANY_POSITION, "INSTANT", metadata_only=True, note="instant DROP COLUMN from 8.0.29"),
@@ -197,14 +203,8 @@ _MYSQL: Final[dict[str, tuple[Gate, ...]]] = {
         Gate(MYSQL_INSTANT_RENAME_COLUMN, "INSTANT", metadata_only=True, note="instant RENAME COLUMN from 8.0.28"),
     ),
     "reorder_column": (Gate(_BASE_MYSQL, "INPLACE", rebuilds=True, note="reordering rebuilds the table"),),
-    "set_default": (
-        Gate(_BASE_MYSQL, "INPLACE", metadata_only=True),
-        Gate(MYSQL_INSTANT, "INSTANT", metadata_only=True),
-    ),
-    "drop_default": (
-        Gate(_BASE_MYSQL, "INPLACE", metadata_only=True),
-        Gate(MYSQL_INSTANT, "INSTANT", metadata_only=True),
-    ),
+    "set_default": _METADATA_MYSQL,
+    "drop_default": _METADATA_MYSQL,
     "column_metadata": (Gate(_BASE_MYSQL, "INPLACE", metadata_only=True),),
     "varchar_extend": (
         replace(_COPY, note="extending VARCHAR in place arrived in 5.7"),
@@ -270,34 +270,19 @@ _MARIADB: Final[dict[str, tuple[Gate, ...]]] = {
         replace(_COPY_M, note="a default that reads other columns or calls UUID() is evaluated per row: COPY"),
     ),
     "add_stored_generated": (replace(_COPY_M, note="a STORED/PERSISTENT generated column is computed per row"),),
-    "add_virtual_generated": (
-        Gate(_BASE_MARIADB, "INPLACE", metadata_only=True),
-        Gate(MARIADB_INSTANT, "INSTANT", metadata_only=True),
-    ),
+    "add_virtual_generated": _METADATA_MARIADB,
     "drop_column": (
         Gate(_BASE_MARIADB, "INPLACE", rebuilds=True),
         Gate((10, 4, 0), "INSTANT", metadata_only=True, note="instant DROP COLUMN from 10.4"),
     ),
-    "rename_column": (
-        Gate(_BASE_MARIADB, "INPLACE", metadata_only=True),
-        Gate(MARIADB_INSTANT, "INSTANT", metadata_only=True),
-    ),
+    "rename_column": _METADATA_MARIADB,
     "reorder_column": (
         Gate(_BASE_MARIADB, "INPLACE", rebuilds=True),
         Gate((10, 4, 0), "INSTANT", metadata_only=True, note="instant reorder from 10.4"),
     ),
-    "set_default": (
-        Gate(_BASE_MARIADB, "INPLACE", metadata_only=True),
-        Gate(MARIADB_INSTANT, "INSTANT", metadata_only=True),
-    ),
-    "drop_default": (
-        Gate(_BASE_MARIADB, "INPLACE", metadata_only=True),
-        Gate(MARIADB_INSTANT, "INSTANT", metadata_only=True),
-    ),
-    "column_metadata": (
-        Gate(_BASE_MARIADB, "INPLACE", metadata_only=True),
-        Gate(MARIADB_INSTANT, "INSTANT", metadata_only=True),
-    ),
+    "set_default": _METADATA_MARIADB,
+    "drop_default": _METADATA_MARIADB,
+    "column_metadata": _METADATA_MARIADB,
     "varchar_extend": (
         replace(_COPY_M, note="extending VARCHAR in place arrived in 10.2.2"),
         Gate((10, 2, 2), "INPLACE", metadata_only=True),
@@ -309,10 +294,7 @@ _MARIADB: Final[dict[str, tuple[Gate, ...]]] = {
     ),
     "int_widen": (replace(_COPY_M, note="a column type change copies the table (even INT → BIGINT on 10.11)"),),
     "change_type": (replace(_COPY_M, note="a column type change copies the table"),),
-    "enum_append": (
-        Gate(_BASE_MARIADB, "INPLACE", metadata_only=True),
-        Gate(MARIADB_INSTANT, "INSTANT", metadata_only=True),
-    ),
+    "enum_append": _METADATA_MARIADB,
     "column_charset": (replace(_COPY_M, note="a column character set change converts every value"),),
     "column_charset_utf8mb4": (
         replace(_COPY_M, note="a column character set change converts every value before 10.4"),
@@ -350,26 +332,17 @@ _MARIADB: Final[dict[str, tuple[Gate, ...]]] = {
     "drop_primary_key": (replace(_COPY_M, note="dropping the primary key alone needs COPY"),),
     "replace_primary_key": (Gate(_BASE_MARIADB, "INPLACE", rebuilds=True),),
     "add_foreign_key": (replace(_COPY_M, note="with foreign_key_checks=1 only COPY can add a foreign key"),),
-    "drop_foreign_key": (
-        Gate(_BASE_MARIADB, "INPLACE", metadata_only=True),
-        Gate(MARIADB_INSTANT, "INSTANT", metadata_only=True),
-    ),
+    "drop_foreign_key": _METADATA_MARIADB,
     "add_check": (replace(_COPY_M, note="existing rows are checked by copying the table"),),
     "drop_check": (Gate(MARIADB_INSTANT, "INSTANT", metadata_only=True, note="MDEV-16331"),),
     "convert_charset": (replace(_COPY_M, note="CONVERT TO CHARACTER SET rewrites every text column"),),
-    "table_default_charset": (
-        Gate(_BASE_MARIADB, "INPLACE", metadata_only=True),
-        Gate(MARIADB_INSTANT, "INSTANT", metadata_only=True),
-    ),
+    "table_default_charset": _METADATA_MARIADB,
     "rename_table": (
         Gate(_BASE_MARIADB, "INSTANT", "EXCLUSIVE", metadata_only=True, note="ALTER ... RENAME needs LOCK=EXCLUSIVE"),
     ),
     "change_row_format": (Gate(_BASE_MARIADB, "INPLACE", rebuilds=True),),
     "rebuild": (Gate(_BASE_MARIADB, "INPLACE", rebuilds=True, note="online rebuild (OPTIMIZE TABLE maps to it)"),),
-    "table_metadata": (
-        Gate(_BASE_MARIADB, "INPLACE", metadata_only=True),
-        Gate(MARIADB_INSTANT, "INSTANT", metadata_only=True),
-    ),
+    "table_metadata": _METADATA_MARIADB,
 }
 
 TABLES: Final[dict[str, dict[str, tuple[Gate, ...]]]] = {"mysql": _MYSQL, "mariadb": _MARIADB}

@@ -79,6 +79,37 @@ def build_index(b: Builder, phase: Any, table: str, create_sql: str, index: str,
     concurrent_index_steps(b, phase, table, create_sql, index, title)
 
 
+def not_valid_then_validate(
+    b: Builder,
+    phase: Phase,
+    table: str,
+    name: str,
+    add: tuple[str, str, str],
+    validate_title: str | None,
+    *,
+    tables: list[str] | None = None,
+    validate_rollback: list[str] | None = None,
+    validate_notes: list[str] | None = None,
+) -> None:
+    """Add constraint `name` (quoted) NOT VALID, then VALIDATE it unless `validate_title` is None.
+
+    `add` is the first step's (title, SQL, op kind); undoing it drops the constraint.
+    """
+    title, sql, op_kind = add
+    b.step(phase, title, table, [sql], op_kind, tables=tables, rollback=[alter(table, f"DROP CONSTRAINT {name}")])
+    if validate_title is None:
+        return
+    b.step(
+        "validate",
+        validate_title,
+        table,
+        [alter(table, f"VALIDATE CONSTRAINT {name}")],
+        "validate_constraint",
+        rollback=validate_rollback,
+        notes=validate_notes,
+    )
+
+
 def backfill(b: Builder, table: str, set_clause: str, where_pending: str, title: str, notes: list[str]) -> None:
     """A keyset backfill step (kind 'script') and its script in PlannerOutput.backfill_script."""
     found = b.table(table)
@@ -130,42 +161,34 @@ def not_null_sequence(b: Builder, table: str, column: str, *, after_backfill: bo
     b.not_null.add(key)
     c = q(column)
     first: Phase = "validate" if after_backfill else "expand"
+    check = q(object_name(short_name(table), column, suffix="not_null"))
     if b.version >= (18, 0, 0):
-        name = q(object_name(short_name(table), column, suffix="not_null"))
-        b.step(
+        not_valid_then_validate(
+            b,
             first,
-            f"Add NOT NULL on {column} as NOT VALID (enforced for new writes, existing rows not checked)",
             table,
-            [alter(table, f"ADD CONSTRAINT {name} NOT NULL {c} NOT VALID")],
-            "add_not_null_not_valid",
-            rollback=[alter(table, f"DROP CONSTRAINT {name}")],
-        )
-        b.step(
-            "validate",
+            check,
+            (
+                f"Add NOT NULL on {column} as NOT VALID (enforced for new writes, existing rows not checked)",
+                alter(table, f"ADD CONSTRAINT {check} NOT NULL {c} NOT VALID"),
+                "add_not_null_not_valid",
+            ),
             f"Validate NOT NULL on {column} (scans the table without blocking reads or writes; 18+)",
-            table,
-            [alter(table, f"VALIDATE CONSTRAINT {name}")],
-            "validate_constraint",
-            rollback=[alter(table, f"ALTER COLUMN {c} DROP NOT NULL")],
+            validate_rollback=[alter(table, f"ALTER COLUMN {c} DROP NOT NULL")],
         )
         return
-    check = q(object_name(short_name(table), column, suffix="not_null"))
-    b.step(
+    not_valid_then_validate(
+        b,
         first,
-        f"Add CHECK ({column} IS NOT NULL) NOT VALID (enforced for new writes only)",
         table,
-        [alter(table, f"ADD CONSTRAINT {check} CHECK ({c} IS NOT NULL) NOT VALID")],
-        "add_check_not_valid",
-        rollback=[alter(table, f"DROP CONSTRAINT {check}")],
-    )
-    b.step(
-        "validate",
+        check,
+        (
+            f"Add CHECK ({column} IS NOT NULL) NOT VALID (enforced for new writes only)",
+            alter(table, f"ADD CONSTRAINT {check} CHECK ({c} IS NOT NULL) NOT VALID"),
+            "add_check_not_valid",
+        ),
         f"Validate the CHECK on {column} (scans without blocking reads or writes)",
-        table,
-        [alter(table, f"VALIDATE CONSTRAINT {check}")],
-        "validate_constraint",
-        rollback=[],
-        notes=["Nothing to undo: validating only marks the constraint as proven."],
+        validate_notes=["Nothing to undo: validating only marks the constraint as proven."],
     )
     if b.version < (12, 0, 0):
         seconds = b.steps[-1].estimate.seconds if b.steps[-1].estimate else None
@@ -326,23 +349,16 @@ def _add_identity_column(b: Builder, table: str, column: str, coldef: Any) -> No
     identity = next(c for c in coldef.constraints or () if _contype(c) == "CONSTR_IDENTITY")
     when = "ALWAYS" if str(identity.generated_when) == "a" else "BY DEFAULT"
     c = q(column)
-    seq = same_schema(table, object_name(short_name(table), column, suffix="backfill_seq"))
     type_text = deparse(coldef.typeName)
-    b.step(
-        "expand",
-        f"Add {column} as a plain nullable {type_text} column with a temporary sequence as its default",
+    seq = _add_numbered_column(
+        b,
         table,
-        [
-            alter(table, f"ADD COLUMN {c} {type_text}"),
-            f"CREATE SEQUENCE {q(seq)} AS {type_text} OWNED BY {q(table)}.{c}",
-            alter(table, f"ALTER COLUMN {c} SET DEFAULT nextval('{seq}')"),
-        ],
-        "add_column",
-        rollback=[alter(table, f"DROP COLUMN {c}")],
-        notes=["ADD COLUMN ... GENERATED AS IDENTITY fills every row, rewriting the table under ACCESS EXCLUSIVE."],
+        column,
+        type_text,
+        "backfill_seq",
+        f"Add {column} as a plain nullable {type_text} column with a temporary sequence as its default",
+        "ADD COLUMN ... GENERATED AS IDENTITY fills every row, rewriting the table under ACCESS EXCLUSIVE.",
     )
-    backfill(b, table, f"{c} = nextval('{seq}')", f"{c} IS NULL", f"Number the existing rows of {column}", [])
-    not_null_sequence(b, table, column, after_backfill=True)
     b.step(
         "switch",
         f"Turn {column} into an identity column continuing after the backfilled values, in one short transaction",
@@ -368,11 +384,29 @@ def _add_serial_column(b: Builder, table: str, column: str, coldef: Any) -> None
     type_text = {"bigserial": "bigint", "serial8": "bigint", "smallserial": "smallint", "serial2": "smallint"}.get(
         base, "integer"
     )
+    _add_numbered_column(
+        b,
+        table,
+        column,
+        type_text,
+        "seq",
+        f"Add {column} {type_text} with its own sequence as the default for new rows (no rewrite)",
+        "Adding a serial column fills it with nextval() for every row: a full rewrite. Consider identity.",
+    )
+
+
+def _add_numbered_column(
+    b: Builder, table: str, column: str, type_text: str, suffix: str, title: str, note: str
+) -> str:
+    """Add `column` with a new sequence as its default, number the existing rows from it, then make it NOT NULL.
+
+    Returns the sequence's name (`<table>_<column>_<suffix>`, in the table's schema).
+    """
     c = q(column)
-    seq = same_schema(table, object_name(short_name(table), column, suffix="seq"))
+    seq = same_schema(table, object_name(short_name(table), column, suffix=suffix))
     b.step(
         "expand",
-        f"Add {column} {type_text} with its own sequence as the default for new rows (no rewrite)",
+        title,
         table,
         [
             alter(table, f"ADD COLUMN {c} {type_text}"),
@@ -381,10 +415,11 @@ def _add_serial_column(b: Builder, table: str, column: str, coldef: Any) -> None
         ],
         "add_column",
         rollback=[alter(table, f"DROP COLUMN {c}")],
-        notes=["Adding a serial column fills it with nextval() for every row: a full rewrite. Consider identity."],
+        notes=[note],
     )
     backfill(b, table, f"{c} = nextval('{seq}')", f"{c} IS NULL", f"Number the existing rows of {column}", [])
     not_null_sequence(b, table, column, after_backfill=True)
+    return seq
 
 
 def _inline_constraint(coldef: Any, op: ClassifiedOp) -> Any:
@@ -463,25 +498,19 @@ def add_constraint(b: Builder, table: str, con: Any, op: ClassifiedOp) -> None:
         con.initially_valid = False
         what = f"foreign key {con.conname}" if fk else f"CHECK {con.conname}"
         referenced = str(op.detail.get("references") or "")
-        b.step(
+        not_valid_then_validate(
+            b,
             "expand",
-            f"Add {what} as NOT VALID (checked for new writes only; no scan)",
             table,
-            [_constraint_sql(table, con)],
-            "add_foreign_key_not_valid" if fk else "add_check_not_valid",
+            name,
+            (
+                f"Add {what} as NOT VALID (checked for new writes only; no scan)",
+                _constraint_sql(table, con),
+                "add_foreign_key_not_valid" if fk else "add_check_not_valid",
+            ),
+            None if kind.endswith("_not_valid") else f"Validate {what} (scans without blocking reads or writes)",
             tables=[table, referenced] if fk and referenced else None,
-            rollback=[alter(table, f"DROP CONSTRAINT {name}")],
-        )
-        if kind.endswith("_not_valid"):
-            return
-        b.step(
-            "validate",
-            f"Validate {what} (scans without blocking reads or writes)",
-            table,
-            [alter(table, f"VALIDATE CONSTRAINT {name}")],
-            "validate_constraint",
-            rollback=[],
-            notes=[f"Takes ROW SHARE on {referenced}." if fk and referenced else "Nothing to undo."],
+            validate_notes=[f"Takes ROW SHARE on {referenced}." if fk and referenced else "Nothing to undo."],
         )
         return
     if kind in ("add_unique", "add_primary_key"):

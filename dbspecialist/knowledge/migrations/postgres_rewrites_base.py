@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Final
 from dbspecialist.knowledge.findings import Finding
 from dbspecialist.knowledge.migrations.backfill import ident
 from dbspecialist.knowledge.migrations.estimate import estimate
-from dbspecialist.knowledge.migrations.model import MigrationStep, Phase, StepKind, TableEffect
+from dbspecialist.knowledge.migrations.model import DurationEstimate, MigrationStep, Phase, StepKind, TableEffect
 from dbspecialist.knowledge.migrations.pg_classify import SchemaState, claim, operation
 from dbspecialist.knowledge.migrations.postgres_rewrites_rules import long_blocking_step
 
@@ -180,13 +180,29 @@ class Builder:
 
     def deploy(self, phase: Phase, title: str, table: str | None, notes: list[str] | None = None) -> MigrationStep:
         """An application deploy step (no SQL): `title` names exactly what the application must change."""
+        return self.lock_free(phase, "deploy", title, table, notes)
+
+    def lock_free(
+        self,
+        phase: Phase,
+        kind: StepKind,
+        title: str,
+        table: str | None,
+        notes: list[str] | None = None,
+        *,
+        sql: list[str] | None = None,
+        duration: DurationEstimate | None = None,
+    ) -> MigrationStep:
+        """A step that takes no lock and changes nothing (a deploy, a catalog check): transactional, reversible."""
         step = MigrationStep(
             phase=phase,
-            kind="deploy",
+            kind=kind,
             title=title,
             table=table,
+            sql=sql or [],
             transactional=True,
             table_effect="none",
+            estimate=duration,
             reversible=True,
             notes=notes or [],
         )

@@ -22,6 +22,7 @@ from dbspecialist.knowledge.migrations.postgres_rewrites import (
     index_sql,
     indexes_on,
     not_null_sequence,
+    not_valid_then_validate,
     referencing_fks,
     trigger_function_clause,
 )
@@ -222,22 +223,18 @@ def _copy_foreign_keys(b: Builder, table: str, column: str, new_col: str) -> Non
         cols = ", ".join(q(new_col if c.lower() == column.lower() else c) for c in fk.columns)
         ref = q(f"{fk.ref_schema}.{fk.ref_table}" if fk.ref_schema not in (None, "public") else fk.ref_table)
         ref_cols = ", ".join(q(c) for c in fk.ref_columns)
-        b.step(
+        not_valid_then_validate(
+            b,
             "expand",
-            f"Copy foreign key {fk.name} onto {new_col} as NOT VALID",
             table,
-            [alter(table, f"ADD CONSTRAINT {q(name)} FOREIGN KEY ({cols}) REFERENCES {ref} ({ref_cols}) NOT VALID")],
-            "add_foreign_key_not_valid",
-            tables=[table, fk.ref_table],
-            rollback=[alter(table, f"DROP CONSTRAINT {q(name)}")],
-        )
-        b.step(
-            "validate",
+            q(name),
+            (
+                f"Copy foreign key {fk.name} onto {new_col} as NOT VALID",
+                alter(table, f"ADD CONSTRAINT {q(name)} FOREIGN KEY ({cols}) REFERENCES {ref} ({ref_cols}) NOT VALID"),
+                "add_foreign_key_not_valid",
+            ),
             f"Validate foreign key {name} (scans without blocking reads or writes)",
-            table,
-            [alter(table, f"VALIDATE CONSTRAINT {q(name)}")],
-            "validate_constraint",
-            rollback=[],
+            tables=[table, fk.ref_table],
         )
 
 

@@ -16,7 +16,7 @@ from dbspecialist.knowledge.migrations.estimate import METADATA_SECONDS
 from dbspecialist.knowledge.migrations.model import DurationEstimate, Phase
 from dbspecialist.knowledge.migrations.pg_classify import ClassifiedOp
 from dbspecialist.knowledge.migrations.pg_statements import deparse
-from dbspecialist.knowledge.migrations.postgres_rewrites import alter, index_sql
+from dbspecialist.knowledge.migrations.postgres_rewrites import alter, index_sql, not_valid_then_validate
 from dbspecialist.knowledge.migrations.postgres_rewrites_base import Builder, object_name, q, same_schema, short_name
 from dbspecialist.knowledge.migrations.postgres_rewrites_rules import cic_corruption, default_partition
 from dbspecialist.knowledge.migrations.versions import version_text
@@ -60,22 +60,8 @@ def concurrent_index_steps(b: Builder, phase: Phase, table: str, create_sql: str
 
 
 def check(b: Builder, phase: Phase, title: str, table: str | None, sql: list[str], notes: list[str]) -> None:
-    from dbspecialist.knowledge.migrations.model import MigrationStep
-
-    b.steps.append(
-        MigrationStep(
-            phase=phase,
-            kind="check",
-            title=title,
-            table=table,
-            sql=sql,
-            table_effect="none",
-            transactional=True,
-            reversible=True,
-            notes=notes,
-            estimate=DurationEstimate(seconds=METADATA_SECONDS, basis="catalog query"),
-        )
-    )
+    duration = DurationEstimate(seconds=METADATA_SECONDS, basis="catalog query")
+    b.lock_free(phase, "check", title, table, notes, sql=sql, duration=duration)
 
 
 def analyze(b: Builder, phase: Phase, table: str) -> None:
@@ -329,21 +315,17 @@ def attach_partition(b: Builder, op: ClassifiedOp, bound: Any) -> None:
         )
         return
     check_name = q(object_name(short_name(partition), suffix="bound"))
-    b.step(
+    not_valid_then_validate(
+        b,
         "expand",
-        f"Add a CHECK matching the partition bound to {partition}, NOT VALID",
         partition,
-        [alter(partition, f"ADD CONSTRAINT {check_name} CHECK ({condition}) NOT VALID")],
-        "add_check_not_valid",
-        rollback=[alter(partition, f"DROP CONSTRAINT {check_name}")],
-    )
-    b.step(
-        "validate",
+        check_name,
+        (
+            f"Add a CHECK matching the partition bound to {partition}, NOT VALID",
+            alter(partition, f"ADD CONSTRAINT {check_name} CHECK ({condition}) NOT VALID"),
+            "add_check_not_valid",
+        ),
         f"Validate the bound CHECK on {partition} (scans without blocking reads or writes)",
-        partition,
-        [alter(partition, f"VALIDATE CONSTRAINT {check_name}")],
-        "validate_constraint",
-        rollback=[],
     )
     b.step(
         "switch",

@@ -38,6 +38,10 @@ from dbspecialist.knowledge.migrations.sqlite_table_model import (
 )
 
 ROWID_NAMES: Final = frozenset({"rowid", "oid", "_rowid_"})
+FOREIGN_KEY_NOTES: Final = (
+    "Every PRAGMA foreign_key_check must return no rows; if one does, run ROLLBACK instead of COMMIT and fix the rows.",
+    "Run this and the two PRAGMA foreign_keys steps on one connection: the setting is per connection.",
+)
 
 
 def start_rebuild(state: SqlitePlanState, table: str) -> PendingRebuild:
@@ -229,14 +233,22 @@ def rebuild_steps(state: SqlitePlanState, rebuild: PendingRebuild, model: TableM
         "Index definitions are rebuilt from the catalog: per-column COLLATE in an index is not carried over; "
         "compare with the saved definitions."
     )
-    first = steps_around(state, rebuild, stats)
-    transaction = MigrationStep(
+    title = f"Rebuild {table} with {'; '.join(rebuild.changes)} (12-step procedure, one transaction)"
+    return rebuild_group(state, rebuild, transaction_step(title, [table], body, stats, [*FOREIGN_KEY_NOTES, *notes]))
+
+
+def transaction_step(
+    title: str, tables: list[str], sql: list[str], stats: TableStats | None, notes: list[str]
+) -> MigrationStep:
+    """The rebuild transaction of `tables`: the write lock throughout, ROLLBACK before COMMIT, the backup after."""
+    lock = write_lock(tables[0], "the whole transaction: the copy, the index builds and the commit")
+    return MigrationStep(
         phase="expand",
         kind="sql",
-        title=f"Rebuild {table} with {'; '.join(rebuild.changes)} (12-step procedure, one transaction)",
-        table=table,
-        sql=body,
-        lock=write_lock(table, "the whole transaction: the copy, the index builds and the commit"),
+        title=title,
+        table=tables[0],
+        sql=sql,
+        lock=lock.model_copy(update={"tables": tables}),
         blocks_writes=True,
         table_effect="rewrite",
         transactional=True,
@@ -248,17 +260,16 @@ def rebuild_steps(state: SqlitePlanState, rebuild: PendingRebuild, model: TableM
         reversible=False,
         preamble=list(PREAMBLE),
         retry=RETRY,
-        notes=[
-            LOCK_NOTE,
-            "Every PRAGMA foreign_key_check must return no rows; if one does, run ROLLBACK instead of COMMIT "
-            "and fix the rows.",
-            "Run this and the two PRAGMA foreign_keys steps on one connection: the setting is per connection.",
-            *notes,
-        ],
+        notes=[LOCK_NOTE, *notes],
     )
+
+
+def rebuild_group(state: SqlitePlanState, rebuild: PendingRebuild, transaction: MigrationStep) -> StepGroup:
+    """The steps of one table's rebuild around its `transaction`, in the phase its changes call for."""
+    table = rebuild.table
     return StepGroup(
         "contract" if set(rebuild.kinds) == {"drop_column"} else "expand",
-        [*first, transaction, foreign_keys_step(table, on=True)],
+        [*steps_around(state, rebuild, state.stats(table)), transaction, foreign_keys_step(table, on=True)],
         destructive=True,
         stops_using=rebuild.dropped,
         starts_using=rebuild.renamed,
@@ -294,40 +305,15 @@ def rebuild_without_catalog(state: SqlitePlanState, rebuild: PendingRebuild) -> 
         f"PRAGMA foreign_key_check({q(table)});",
         "COMMIT;",
     ]
-    transaction = MigrationStep(
-        phase="expand",
-        title=f"Rebuild {table} with {'; '.join(rebuild.changes)} (12-step procedure; fill in the definitions)",
-        table=table,
-        sql=body,
-        lock=write_lock(table, "the whole transaction: the copy, the index builds and the commit"),
-        blocks_writes=True,
-        table_effect="rewrite",
-        transactional=True,
-        estimate=estimate("rewrite", stats),
-        rollback=[
-            "ROLLBACK;  -- any time before COMMIT: nothing of the rebuild remains",
-            f"-- after COMMIT: restore {BACKUP_FILE} (stop the application, replace the database file)",
-        ],
-        reversible=False,
-        preamble=list(PREAMBLE),
-        retry=RETRY,
-        notes=[
-            LOCK_NOTE,
-            f"The current definition of {table} is not known here (no connection or current_ddl, or the table "
-            "is missing from it), so the new one cannot be written out: fill in the FILL IN parts from the "
-            "definitions saved by the step before, or plan again with the current schema.",
-            "Views and other tables' triggers that name the table must be dropped before DROP TABLE and "
-            "recreated after the rename, or the rename fails ('error in view ...').",
-            "PRAGMA foreign_key_check must return no rows (also run it for tables that reference this one); if "
-            "it does, run ROLLBACK instead of COMMIT.",
-            *rebuild.notes,
-        ],
-    )
-    first = steps_around(state, rebuild, stats)
-    return StepGroup(
-        "contract" if set(rebuild.kinds) == {"drop_column"} else "expand",
-        [*first, transaction, foreign_keys_step(table, on=True)],
-        destructive=True,
-        stops_using=rebuild.dropped,
-        starts_using=rebuild.renamed,
-    )
+    title = f"Rebuild {table} with {'; '.join(rebuild.changes)} (12-step procedure; fill in the definitions)"
+    notes = [
+        f"The current definition of {table} is not known here (no connection or current_ddl, or the table "
+        "is missing from it), so the new one cannot be written out: fill in the FILL IN parts from the "
+        "definitions saved by the step before, or plan again with the current schema.",
+        "Views and other tables' triggers that name the table must be dropped before DROP TABLE and "
+        "recreated after the rename, or the rename fails ('error in view ...').",
+        "PRAGMA foreign_key_check must return no rows (also run it for tables that reference this one); if "
+        "it does, run ROLLBACK instead of COMMIT.",
+        *rebuild.notes,
+    ]
+    return rebuild_group(state, rebuild, transaction_step(title, [table], body, stats, notes))

@@ -18,24 +18,24 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from dbspecialist.adapters.catalog import Table, Trigger
-from dbspecialist.knowledge.migrations.estimate import estimate
 from dbspecialist.knowledge.migrations.model import MigrationStep, Phase, TableStats
 from dbspecialist.knowledge.migrations.sqlite_objects import index_from_statement
-from dbspecialist.knowledge.migrations.sqlite_rebuild import capture_step, checks_step, flush_rebuild
+from dbspecialist.knowledge.migrations.sqlite_rebuild import (
+    FOREIGN_KEY_NOTES,
+    capture_step,
+    checks_step,
+    flush_rebuild,
+    transaction_step,
+)
 from dbspecialist.knowledge.migrations.sqlite_rebuild_block import RebuildBlock, RebuiltTable
 from dbspecialist.knowledge.migrations.sqlite_render import sequence_sql
 from dbspecialist.knowledge.migrations.sqlite_state import PendingRebuild, SqlitePlanState
 from dbspecialist.knowledge.migrations.sqlite_steps import (
-    BACKUP_FILE,
-    LOCK_NOTE,
-    PREAMBLE,
-    RETRY,
     StepGroup,
     foreign_keys_step,
     mentions,
     parse_sql,
     q,
-    write_lock,
 )
 
 
@@ -370,34 +370,8 @@ def plan_rebuild_block(state: SqlitePlanState, block: RebuildBlock) -> None:
         off = off.model_copy(update={"title": title})
     summary = "; ".join(f"{c.table}: {c.summary()}" if len(changes) > 1 else c.summary() for c in changes)
     stats = _combined_stats(state, tables)
-    transaction = MigrationStep(
-        phase="expand",
-        kind="sql",
-        title=f"Rebuild {', '.join(tables)} as written ({summary}; 12-step procedure, one transaction)",
-        table=tables[0],
-        sql=sql,
-        lock=write_lock(tables[0], "the whole transaction: the copy, the index builds and the commit").model_copy(
-            update={"tables": tables}
-        ),
-        blocks_writes=True,
-        table_effect="rewrite",
-        transactional=True,
-        estimate=estimate("rewrite", stats),
-        rollback=[
-            "ROLLBACK;  -- any time before COMMIT: nothing of the rebuild remains",
-            f"-- after COMMIT: restore {BACKUP_FILE} (stop the application, replace the database file)",
-        ],
-        reversible=False,
-        preamble=list(PREAMBLE),
-        retry=RETRY,
-        notes=[
-            LOCK_NOTE,
-            "Every PRAGMA foreign_key_check must return no rows; if one does, run ROLLBACK instead of COMMIT "
-            "and fix the rows.",
-            "Run this and the two PRAGMA foreign_keys steps on one connection: the setting is per connection.",
-            *notes,
-        ],
-    )
+    title = f"Rebuild {', '.join(tables)} as written ({summary}; 12-step procedure, one transaction)"
+    transaction = transaction_step(title, tables, sql, stats, [*FOREIGN_KEY_NOTES, *notes])
     steps += [off, transaction, foreign_keys_step(tables[0], on=True)]
     only_drops = all(c.dropped and not (c.added or c.renamed or c.changed) for c in changes)
     phase: Phase = "contract" if only_drops else "expand"

@@ -3,11 +3,11 @@ the healthy snapshot; check_mongodb reports what an emulator or a standalone ser
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 from dbspecialist.knowledge.findings import Finding, Severity
 from dbspecialist.knowledge.health.mongodb import RULE_CHECKS, RULES, MongoThresholds, check_mongodb
+from tests.unit.knowledge.health.documented import assert_documented_health_rules
 
 GIB = 1024**3
 DAY = 86_400
@@ -116,13 +116,7 @@ def test_healthy_server_has_no_findings_and_full_metrics() -> None:
 
 
 def test_rules_are_documented_mongodb_health_rules() -> None:
-    ids = [spec.id for spec, _ in RULES]
-    assert ids == [f"HLT{n}" for n in range(100, 108)] and set(ids) == set(RULE_CHECKS)
-    for spec, check in RULES:
-        assert spec.capability == "health" and spec.engines == ("mongodb",) and spec.live_only
-        doc = inspect.getdoc(check) or ""
-        first, _, body = doc.partition("\n")
-        assert first.endswith(".") and "## Threshold" in body and "## Fix" in body, spec.id
+    assert_documented_health_rules(RULES, RULE_CHECKS, "mongodb", [f"HLT{n}" for n in range(100, 108)])
 
 
 def test_connections_near_the_limit() -> None:

@@ -4,12 +4,12 @@ quiet on the healthy snapshot; check_mysql reports skipped checks (slow log off,
 from __future__ import annotations
 
 import copy
-import inspect
 from typing import Any
 
 from dbspecialist.adapters.health_mysql import lock_wait_sql, replica_status_sql, uses_performance_schema
 from dbspecialist.knowledge.findings import Finding, Severity
 from dbspecialist.knowledge.health.mysql import RULE_CHECKS, RULES, MySqlThresholds, check_mysql
+from tests.unit.knowledge.health.documented import assert_documented_health_rules
 
 MIB = 1024**2
 SINCE = "2026-11-20T08:00:00Z"
@@ -134,13 +134,7 @@ def test_healthy_server_has_no_findings_and_full_metrics() -> None:
 
 
 def test_rules_are_documented_mysql_health_rules() -> None:
-    ids = [spec.id for spec, _ in RULES]
-    assert ids == [f"HLT{n:03d}" for n in range(50, 62)] and set(ids) == set(RULE_CHECKS)
-    for spec, check in RULES:
-        assert spec.capability == "health" and spec.engines == ("mysql",) and spec.live_only
-        doc = inspect.getdoc(check) or ""
-        first, _, body = doc.partition("\n")
-        assert first.endswith(".") and "## Threshold" in body and "## Fix" in body, spec.id
+    assert_documented_health_rules(RULES, RULE_CHECKS, "mysql", [f"HLT{n:03d}" for n in range(50, 62)])
 
 
 def test_buffer_pool_hit_rate_counter_with_warm_up_nuance() -> None:

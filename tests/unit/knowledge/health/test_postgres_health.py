@@ -4,7 +4,6 @@ quiet on the healthy snapshot; check_postgres reports skipped checks, metrics an
 from __future__ import annotations
 
 import copy
-import inspect
 import json
 from collections.abc import Awaitable, Callable
 from types import SimpleNamespace
@@ -18,6 +17,7 @@ from dbspecialist.adapters.postgres import PostgresAdapter
 from dbspecialist.knowledge.findings import Finding, Severity
 from dbspecialist.knowledge.health.postgres import RULE_CHECKS, RULES, PgThresholds, check_postgres
 from dbspecialist.knowledge.health.postgres_sessions import _chains
+from tests.unit.knowledge.health.documented import assert_documented_health_rules
 
 GIB = 1024**3
 DAY = 86_400.0
@@ -140,15 +140,7 @@ def test_metrics_are_numbers_even_when_healthy() -> None:
 
 
 def test_rules_are_health_rules_with_documented_checks() -> None:
-    ids = [spec.id for spec, _ in RULES]
-    assert ids == sorted(ids) and len(ids) == len(set(ids)) == 20
-    assert set(ids) == set(RULE_CHECKS)
-    for spec, check in RULES:
-        assert spec.capability == "health" and spec.engines == ("postgresql",)
-        assert 1 <= int(spec.id[3:]) <= 49
-        doc = inspect.getdoc(check) or ""
-        first, _, body = doc.partition("\n")
-        assert first.endswith(".") and "## Threshold" in body and "## Fix" in body, spec.id
+    assert_documented_health_rules(RULES, RULE_CHECKS, "postgresql", [f"HLT{n:03d}" for n in range(1, 21)])
 
 
 # -- HLT001 cache hit ratio ---------------------------------------------------------------------------------

@@ -3,7 +3,6 @@ healthy snapshot; check_redis reports skipped checks (standalone, slowlog/latenc
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 from dbspecialist.knowledge.findings import Finding, Severity
@@ -16,6 +15,7 @@ from dbspecialist.knowledge.health.redis import (
     RedisThresholds,
     check_redis,
 )
+from tests.unit.knowledge.health.documented import assert_documented_health_rules
 
 MIB = 1024**2
 GIB = 1024**3
@@ -132,13 +132,7 @@ def test_healthy_server_has_no_findings_and_full_metrics() -> None:
 
 
 def test_rules_are_documented_redis_health_rules() -> None:
-    ids = [spec.id for spec, _ in RULES]
-    assert ids == [f"HLT{n}" for n in range(130, 147)] and set(ids) == set(RULE_CHECKS)
-    for spec, check in RULES:
-        assert spec.capability == "health" and spec.engines == ("redis",) and spec.live_only
-        doc = inspect.getdoc(check) or ""
-        first, _, body = doc.partition("\n")
-        assert first.endswith(".") and "## Threshold" in body and "## Fix" in body, spec.id
+    assert_documented_health_rules(RULES, RULE_CHECKS, "redis", [f"HLT{n}" for n in range(130, 147)])
 
 
 def test_memory_near_maxmemory_severity_follows_the_policy() -> None:

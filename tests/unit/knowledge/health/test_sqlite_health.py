@@ -3,11 +3,11 @@ the healthy snapshot; check_sqlite reports skipped checks and metrics."""
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 from dbspecialist.knowledge.findings import Finding, Severity
 from dbspecialist.knowledge.health.sqlite import RULE_CHECKS, RULES, SqliteThresholds, check_sqlite
+from tests.unit.knowledge.health.documented import assert_documented_health_rules
 
 MIB = 1024**2
 
@@ -70,13 +70,7 @@ def test_healthy_file_has_no_findings_and_metrics() -> None:
 
 
 def test_rules_are_documented_sqlite_health_rules() -> None:
-    ids = [spec.id for spec, _ in RULES]
-    assert ids == [f"HLT08{i}" for i in range(6)] and set(ids) == set(RULE_CHECKS)
-    for spec, check in RULES:
-        assert spec.capability == "health" and spec.engines == ("sqlite",)
-        doc = inspect.getdoc(check) or ""
-        first, _, body = doc.partition("\n")
-        assert first.endswith(".") and "## Threshold" in body and "## Fix" in body, spec.id
+    assert_documented_health_rules(RULES, RULE_CHECKS, "sqlite", [f"HLT08{i}" for i in range(6)])
 
 
 def test_quick_check_problems_are_critical() -> None:
