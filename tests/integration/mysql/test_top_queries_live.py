@@ -55,7 +55,7 @@ async def test_digests_or_how_to_enable_them(tq_db: str) -> None:
     tag = secrets.token_hex(3)
     with admin(tq_db) as conn, conn.cursor() as cur:
         for i in range(RUNS):
-            cur.execute(f"SELECT id, note, '{tag}' AS tag FROM tq_items WHERE note = 'note {i}'")
+            cur.execute(f"SELECT id, note, '{tag}' AS tag FROM tq_items WHERE note = 'note {i + 1}'")
             cur.fetchall()
 
     report = await _report(tq_db)
