@@ -17,7 +17,6 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dbspecialist.errors import ConfigError
 from dbspecialist.redaction import SECRET_PARAMS, redact, redact_url, register_secret
@@ -44,6 +43,7 @@ DEFAULT_PORTS: Mapping[str, int] = {"postgresql": 5432, "mysql": 3306, "mongodb"
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 ENV_PREFIX = "DBSPECIALIST_DB_"
+SETTINGS_PREFIX = "DBSPECIALIST_"
 _INTERPOLATION_RE = re.compile(r"\$\{(?P<var>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
 
 
@@ -102,15 +102,26 @@ class ConnectionConfig(BaseModel):
     __str__ = __repr__
 
 
-class ServerSettings(BaseSettings):
-    """Process-wide settings from `DBSPECIALIST_*` environment variables (CLI options override)."""
+class ServerSettings(BaseModel):
+    """Process-wide settings from `DBSPECIALIST_*` environment variables (CLI options override).
 
-    model_config = SettingsConfigDict(env_prefix="DBSPECIALIST_", extra="ignore")
+    Read by hand rather than with pydantic-settings: four variables do not justify its ~15 ms import at every start.
+    """
+
+    model_config = ConfigDict(extra="ignore")
 
     config: Path | None = None
     auth_token: str | None = Field(default=None, repr=False)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     cache_dir: Path | None = None
+
+    def __init__(self, **values: Any) -> None:
+        from_env = {}
+        for name in type(self).model_fields:
+            value = os.environ.get(f"{SETTINGS_PREFIX}{name.upper()}")
+            if value:  # unset and empty both mean "not given"
+                from_env[name] = value
+        super().__init__(**{**from_env, **values})
 
     @field_validator("log_level", mode="before")
     @classmethod

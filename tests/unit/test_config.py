@@ -161,3 +161,19 @@ def test_engines_by_scheme() -> None:
     }
     for url, engine in cases.items():
         assert parse_connection("c", url, source="t").engine == engine
+
+
+def test_server_settings_read_the_environment_and_explicit_values_win(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from dbspecialist.config import ServerSettings
+
+    monkeypatch.setenv("DBSPECIALIST_LOG_LEVEL", "debug")
+    monkeypatch.setenv("DBSPECIALIST_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("DBSPECIALIST_AUTH_TOKEN", "")  # empty means not given
+    settings = ServerSettings()
+    assert (settings.log_level, settings.cache_dir, settings.auth_token) == ("DEBUG", tmp_path, None)
+    assert ServerSettings(log_level="error").log_level == "ERROR"
+    monkeypatch.setenv("DBSPECIALIST_LOG_LEVEL", "loud")
+    with pytest.raises(ValueError, match="log_level"):
+        ServerSettings()
