@@ -267,9 +267,10 @@ def install_pgmcp() -> str | None:
     PGMCP_VENV.parent.mkdir(parents=True, exist_ok=True)
     log = PGMCP_VENV.parent / "pip.log"
     with log.open("w") as out:
-        subprocess.run([py, "-m", "venv", str(PGMCP_VENV)], check=True, stdout=out, stderr=out)
+        subprocess.run([py, "-m", "venv", "--clear", str(PGMCP_VENV)], check=True, stdout=out, stderr=out)
         pip = [str(PGMCP_VENV / "bin" / "python"), "-m", "pip", "install", "-q"]
-        ok = subprocess.run([*pip, "postgres-mcp", "mcp<2"], stdout=out, stderr=out).returncode == 0
+        # >= 0.1.1: without the floor pip settles on 0.1.0 (no pglast pin, but no --access-mode option either)
+        ok = subprocess.run([*pip, "postgres-mcp>=0.1.1", "mcp<2"], stdout=out, stderr=out).returncode == 0
         if not ok:
             deps = [
                 "attrs>=25.3.0",
@@ -280,7 +281,7 @@ def install_pgmcp() -> str | None:
                 "psycopg-pool>=3.2.6",
                 "psycopg[binary]>=3.2.6",
             ]
-            ok = subprocess.run([*pip, "--no-deps", "postgres-mcp"], stdout=out, stderr=out).returncode == 0
+            ok = subprocess.run([*pip, "--no-deps", "postgres-mcp>=0.1.1"], stdout=out, stderr=out).returncode == 0
             ok = ok and subprocess.run([*pip, *deps], stdout=out, stderr=out).returncode == 0
     if not ok or _pgmcp_binary() is None:
         return f"pip install postgres-mcp failed (see {log})"
@@ -288,15 +289,21 @@ def install_pgmcp() -> str | None:
 
 
 def _python_312() -> str | None:
+    """A Python >= 3.12 that actually runs (a pyenv shim may exist for a version that is not selected)."""
     if sys.version_info >= (3, 12):
         return sys.executable
-    for name in ("python3.13", "python3.12"):
-        if found := shutil.which(name):
-            return found
+    found = [shutil.which(name) for name in ("python3.13", "python3.12")]
     pyenv = Path("~/.pyenv/versions").expanduser()
-    for cand in sorted(pyenv.glob("3.1[2-9]*/bin/python"), reverse=True) if pyenv.exists() else []:
-        return str(cand)
+    found += [str(c) for c in sorted(pyenv.glob("3.1[2-9]*/bin/python"), reverse=True)] if pyenv.exists() else []
+    for cand in found:
+        if cand and _runs_312(cand):
+            return cand
     return None
+
+
+def _runs_312(python: str) -> bool:
+    check = "import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)"
+    return subprocess.run([python, "-c", check], capture_output=True).returncode == 0
 
 
 def _pgmcp_versions() -> str:

@@ -163,4 +163,82 @@ async def evaluate(
     return await with_connection(adapter, work)
 
 
-__all__ = ["CREATE_EXTENSION", "HypoResult", "evaluate", "with_connection"]
+async def set_costs(
+    adapter: PostgresAdapter,
+    queries: Sequence[str],
+    chosen: Sequence[Candidate],
+    *,
+    timeout_ms: int | None = None,
+) -> dict[str | None, dict[str, float]]:
+    """Query costs with every `chosen` index in place (key None), and with each one left out (its key).
+
+    Only the queries naming a left-out index's table are re-costed; the others keep the all-in-place cost.
+    Same guarantees as `evaluate`: guarded reads only, READ ONLY transaction rolled back, hypopg_reset after.
+    """
+    timeout = timeout_ms or adapter.config.options.statement_timeout_ms
+    plain: list[str] = []
+    unknown: set[str] = set()
+    for q in queries:
+        if _PARAM.search(q):  # generic plans are costed per query in `evaluate`; no set re-check for them
+            return {}
+        try:
+            ok = check_postgres(q)
+        except DBSpecialistError:
+            continue
+        if ok.kind in ("select", "values"):
+            plain.append(q)
+            unknown.update(ok.unknown_functions)
+
+    async def work(conn: asyncpg.Connection) -> dict[str | None, dict[str, float]]:
+        schema = str(await conn.fetchval(HYPOPG_SCHEMA_SQL))
+        hypo = '"' + schema.replace('"', '""') + '"'
+        out: dict[str | None, dict[str, float]] = {}
+        if unknown:
+            await adapter._refuse_volatile(conn, tuple(sorted(unknown)))
+        await adapter._begin(conn, read_only=True, timeout_ms=timeout)
+        try:
+            oids: dict[str, int] = {}
+            for cand in chosen:
+                row = await conn.fetchrow(
+                    f"SELECT indexrelid FROM {hypo}.hypopg_create_index($1)", cand.statement(concurrently=False)
+                )
+                assert row is not None
+                oids[cand.key] = row["indexrelid"]
+
+            async def cost(query: str) -> float:
+                return _total_cost(await conn.fetchval("EXPLAIN (FORMAT JSON) " + query))
+
+            full = {q: await cost(q) for q in plain}
+            out[None] = full
+            for cand in chosen:
+                await conn.fetchval(f"SELECT {hypo}.hypopg_drop_index($1)", oids[cand.key])
+                touched = set(_queries_on(cand, plain))
+                out[cand.key] = {q: (await cost(q) if q in touched else full[q]) for q in plain}
+                row = await conn.fetchrow(
+                    f"SELECT indexrelid FROM {hypo}.hypopg_create_index($1)", cand.statement(concurrently=False)
+                )
+                assert row is not None
+                oids[cand.key] = row["indexrelid"]
+        except asyncpg.PostgresError as exc:
+            if isinstance(exc, asyncpg.exceptions.QueryCanceledError):
+                raise adapter._query_error(exc, timeout) from None
+            return {}
+        finally:
+            await adapter._rollback(conn)
+            if not conn.is_closed():
+                try:
+                    await conn.execute(f"SELECT {hypo}.hypopg_reset()")
+                except Exception:
+                    conn.terminate()
+        return out
+
+    if not chosen or not plain:
+        return {}
+    return await with_connection(adapter, work)
+
+
+def _queries_on(cand: Candidate, queries: Sequence[str]) -> list[str]:
+    return [q for q in queries if _tables_of(q, [cand])]
+
+
+__all__ = ["CREATE_EXTENSION", "HypoResult", "evaluate", "set_costs", "with_connection"]

@@ -15,13 +15,23 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from dbspecialist.adapters.base import DatabaseAdapter
 from dbspecialist.errors import DBSpecialistError
-from dbspecialist.knowledge.indexes.advisor import IndexAdvice, build_advice, esr_advice, unverified_advice
+from dbspecialist.knowledge.indexes.advisor import (
+    IndexAdvice,
+    build_advice,
+    drop_recommendation,
+    esr_advice,
+    unverified_advice,
+)
 from dbspecialist.knowledge.indexes.candidates import Candidate, candidates
 from dbspecialist.knowledge.indexes.esr import MongoCandidate, esr_candidate
+from dbspecialist.knowledge.indexes.select import MIN_WORKLOAD_SHARE_PCT, QueryCosts, redundant
+
+if TYPE_CHECKING:
+    from dbspecialist.adapters.postgres import PostgresAdapter
 
 Progress = Callable[[float, float, str], Awaitable[None]]
 
@@ -183,6 +193,7 @@ async def recommend(
             workload_source=source,
             notes=notes,
         )
+        advice = await _drop_redundant(adapter, advice, ordered, hypo.costs)
     elif engine == "sqlite" and ordered:
         from dbspecialist.adapters import sqlite_advisor
 
@@ -212,6 +223,37 @@ async def recommend(
     else:
         advice = IndexAdvice(queries_analyzed=len(workload), workload_source=source, notes=notes)
     await report(4, 4, "done")
+    return advice
+
+
+async def _drop_redundant(
+    adapter: PostgresAdapter, advice: IndexAdvice, cands: Sequence[Candidate], costs: Sequence[QueryCosts]
+) -> IndexAdvice:
+    """Measure the chosen indexes together (HypoPG); drop, one at a time, any worth under the workload floor.
+
+    Each candidate was costed alone; once a wider index is chosen, a narrower one chosen earlier may add
+    nothing. Leaving each out in turn shows what it still saves with the others in place.
+    """
+    from dbspecialist.adapters import hypopg
+
+    by_key = {c.key: c for c in cands}
+    workload = [q.query for q in costs]
+    cost_before = sum(q.cost_before for q in costs)
+    for _ in range(len(advice.recommendations) - 1):
+        chosen = [by_key[r.ddl] for r in advice.recommendations if r.ddl in by_key]
+        if len(chosen) < 2:
+            break
+        together = await hypopg.set_costs(adapter, workload, chosen)
+        found = redundant(together, cost_before)
+        if found is None:
+            break
+        key, loss = found
+        advice = drop_recommendation(
+            advice,
+            key,
+            f"measured together with the other recommendations it saves only {loss:,.0f} more, under "
+            f"{MIN_WORKLOAD_SHARE_PCT:g}% of the workload's cost: the others already serve its queries",
+        )
     return advice
 
 

@@ -112,6 +112,15 @@ def build_advice(
     )
 
 
+def drop_recommendation(advice: IndexAdvice, ddl: str, reason: str) -> IndexAdvice:
+    """`advice` with the recommendation `ddl` moved to the rejected list with `reason`."""
+    kept = [r for r in advice.recommendations if r.ddl != ddl]
+    if len(kept) == len(advice.recommendations):
+        return advice
+    rejected = [*advice.rejected, Rejected(ddl=ddl, reason=reason)]
+    return advice.model_copy(update={"recommendations": kept, "rejected": rejected})
+
+
 def unverified_advice(
     candidates: Sequence[Candidate],
     *,
@@ -184,6 +193,7 @@ __all__ = [
     "Recommendation",
     "Rejected",
     "build_advice",
+    "drop_recommendation",
     "esr_advice",
     "shorten",
     "unverified_advice",

@@ -217,7 +217,8 @@ def _scan_scope(scope: object, catalog: Catalog, dia: str, uses: dict[tuple[str 
         _add_sort(group.expressions, aliases)
     order = select.args.get("order")
     if isinstance(order, exp.Order):
-        _add_sort([o.this if isinstance(o, exp.Ordered) else o for o in order.expressions], aliases)
+        items = [o.this if isinstance(o, exp.Ordered) else o for o in order.expressions]
+        _add_sort([_projected(i, select) for i in items], aliases)
     for projection in select.expressions:
         if isinstance(projection, exp.Star) or (isinstance(projection, exp.Column) and projection.is_star):
             for use in aliases.values():
@@ -229,6 +230,17 @@ def _scan_scope(scope: object, catalog: Catalog, dia: str, uses: dict[tuple[str 
                 owner.selected.append(col.name)
             if isinstance(col.this, exp.Star) and owner is not None:
                 owner.star = True
+
+
+def _projected(item: exp.Expr, select: exp.Select) -> exp.Expr:
+    """An ORDER BY name left unqualified by `qualify` (it may name an output column): the column it projects."""
+    if not isinstance(item, exp.Column) or item.table:
+        return item
+    for projection in select.expressions:
+        inner = projection.this if isinstance(projection, exp.Alias) else projection
+        if projection.alias_or_name == item.name and isinstance(inner, exp.Column) and inner.table:
+            return inner
+    return item
 
 
 def _conjuncts(node: exp.Expr) -> Iterable[exp.Expr]:
@@ -395,6 +407,11 @@ def _synthesise(use: _TableUse, dia: str) -> list[Candidate]:
                         f"partial index: only rows with {predicate} are indexed (low-cardinality filter)",
                     )
                 )
+    if rng and sort and len(main) > len(eq) + 1:
+        # sort columns after a range cannot give the order: the index without them serves the filter, is
+        # smaller, and is more likely shared with other queries filtering on the same range
+        seek = eq + rng
+        out.append(_make(use, seek, [], None, False, dia, f"index for the range on {rng[0]} (without the sort)"))
     for key in use.join:
         if [key] != main:
             out.append(_make(use, [key], [], None, False, dia, f"join key {t.name}.{key}"))

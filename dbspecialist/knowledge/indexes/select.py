@@ -3,10 +3,13 @@
 Input: for each query, its planner cost without new indexes and its cost with each candidate alone
 (from HypoPG, or a plan score on engines without costs). A candidate is *viable* for a query when the
 query costs at least `MIN_COST` and the candidate cuts that cost by at least `MIN_SAVINGS_PCT`.
-Selection then repeatedly takes the viable candidate with the largest marginal cost saved per byte of
-index, where a query counts towards the margin only while the candidate still beats the best index
-already chosen for it by the same 50 % (so two indexes serving the same query are not both picked),
-until `max_indexes` or `max_total_bytes` is reached. Pure and deterministic (ties break on the key).
+Selection then repeatedly takes the viable candidate with the largest marginal cost saved (every index
+costs writes and memory, so one index serving several queries beats two serving one each); savings within
+`NEAR_TIE_PCT` of the best count as equal and go to the smaller index (most saved per byte). A query counts
+towards the margin only while the candidate still beats the best index already chosen for it by the same 50 %
+(so two indexes serving the same query are not both picked), until `max_indexes` or `max_total_bytes` is
+reached. Pure and deterministic (ties break on the key). `redundant` then names chosen indexes that a set
+measured together (HypoPG) shows to be worth less than the workload floor once the others are in place.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ MIN_SAVINGS_PCT: Final = 50.0
 # Workload floor (our own rule): every index costs writes and memory, so one is added only while it still
 # saves at least this share of the whole workload's cost on top of the indexes already chosen.
 MIN_WORKLOAD_SHARE_PCT: Final = 1.0
+# Savings within this share of the best one are treated as equal: the smaller index (per byte) wins.
+NEAR_TIE_PCT: Final = 10.0
 # Size used for the per-byte ranking when the estimate is unknown (one 8 kB page).
 UNKNOWN_SIZE_BYTES: Final = 8192
 
@@ -129,8 +134,10 @@ def select(
             scored.append((per_byte, saved, key, still))
         if not scored:
             break
-        scored.sort(key=lambda s: (-s[0], -s[1], s[2]))
-        _, saved, key, still = scored[0]
+        best_saved = max(s[1] for s in scored)
+        near = [s for s in scored if s[1] >= best_saved * (1 - NEAR_TIE_PCT / 100)]
+        near.sort(key=lambda s: (-s[0], -s[1], s[2]))
+        _, saved, key, still = near[0]
         size = sizes.get(key)
         chosen.append(Chosen(key=key, gains=tuple(still), saved=saved, size_bytes=size))
         used_bytes += size or 0
@@ -157,15 +164,39 @@ def select(
     return Selection(chosen=tuple(chosen), rejected=tuple(rejected))
 
 
+def redundant(
+    together: Mapping[str | None, Mapping[str, float]], cost_before: float, *, floor_pct: float = MIN_WORKLOAD_SHARE_PCT
+) -> tuple[str, float] | None:
+    """The chosen index whose removal costs the workload least, when that is under the floor; else None.
+
+    `together[None]` holds each query's cost with every chosen index in place, `together[key]` the costs with
+    `key` left out (as measured on hypothetical indexes). An index another, wider choice made redundant
+    loses nothing when left out, so it goes first. Ties break on the key.
+    """
+    full = together.get(None)
+    if not full:
+        return None
+    floor = cost_before * floor_pct / 100
+    losses = sorted(
+        (sum(without.values()) - sum(full.values()), key) for key, without in together.items() if key is not None
+    )
+    if not losses or losses[0][0] >= floor:
+        return None
+    loss, key = losses[0]
+    return key, max(loss, 0.0)
+
+
 __all__ = [
     "MIN_COST",
     "MIN_SAVINGS_PCT",
     "MIN_WORKLOAD_SHARE_PCT",
+    "NEAR_TIE_PCT",
     "Chosen",
     "Gain",
     "QueryCosts",
     "Selection",
     "improvement_pct",
+    "redundant",
     "select",
     "viable_gains",
 ]
