@@ -118,10 +118,19 @@ def _is_mariadb_json(doc: Any, depth: int = 0) -> bool:
     return False
 
 
-def _detect_text(text: str) -> str | None:
+def _tree_lines(text: str) -> list[str]:
+    """Non-blank lines without the client's frame around a FORMAT=TREE / EXPLAIN ANALYZE value: the `\\G` row marker
+    (`*** 1. row ***`) or the bare `EXPLAIN` column header (batch mode, and MySQL's own test results)."""
     lines = [ln for ln in text.splitlines() if ln.strip()]
     if len(lines) > 1 and lines[0].lstrip().startswith("***") and lines[1].lstrip().upper().startswith("EXPLAIN:"):
-        lines = lines[1:]  # `\\G` output of FORMAT=TREE / EXPLAIN ANALYZE
+        lines = lines[1:]
+    if len(lines) > 1 and lines[0].strip().upper() == "EXPLAIN" and lines[1].lstrip().startswith("->"):
+        lines = lines[1:]
+    return lines
+
+
+def _detect_text(text: str) -> str | None:
+    lines = _tree_lines(text)
     if not lines:
         return None
     first = lines[0].strip()
@@ -212,11 +221,8 @@ def _parse_mysql(doc: Any, engine: str) -> Plan:
         kind = _detect_text(doc)
         if kind != "mysql":
             raise ValueError("not a MySQL/MariaDB plan: expected tabular EXPLAIN, FORMAT=JSON, FORMAT=TREE or ANALYZE")
-        text = doc.strip()
-        lines = [ln for ln in text.splitlines() if ln.strip()]
-        if len(lines) > 1 and lines[0].lstrip().startswith("***") and lines[1].lstrip().upper().startswith("EXPLAIN:"):
-            lines = lines[1:]
-            text = "\n".join(lines)
+        lines = _tree_lines(doc)
+        text = "\n".join(lines)
         first = lines[0].strip()
         if first.upper().startswith("EXPLAIN:") or first.startswith("->"):
             return _parse_tree(text, "mariadb" if engine == "mariadb" else "mysql")

@@ -686,3 +686,26 @@ def test_sqlite_fixes_change_the_real_plan(tmp_path: Path) -> None:
             assert rule_id not in ids(after), (sql, [f.title for f in after])
     finally:
         conn.close()
+
+
+def test_mysql_tree_recorded_by_mysqls_own_test_suite() -> None:
+    """Real server output (mysql-test/r/hash_join.result), with the bare EXPLAIN column header it prints."""
+    weedout, _ = parsed("mysql/07-mysql-test-format-tree-weedout.txt")
+    assert shape(weedout) == [
+        (0, "Remove duplicate t2 rows using temporary table (weedout)", None),
+        (1, "Inner hash join", None),
+        (2, "Table scan", "t1"),
+        (2, "Hash", None),
+        (3, "Table scan", "t2"),
+    ]
+    assert [(n.plan_rows, n.total_cost) for n in weedout.nodes()] == [
+        (2, 1.1),
+        (2, 1.1),
+        (3, 0.38),
+        (None, None),
+        (2, 0.25),
+    ]
+    assert not weedout.analyzed
+    ordered, _ = parsed("mysql/08-mysql-test-format-tree-sort.txt")
+    assert [n.node_type for n in ordered.nodes()][:3] == ["Sort", "Stream results", "Inner hash join"]
+    assert ordered.root.plan_rows is None and ordered.root.children[0].children[0].plan_rows == 4
