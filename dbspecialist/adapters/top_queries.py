@@ -89,7 +89,9 @@ LIMIT {{limit}}
 """
 MY_TOTALS_SQL: Final = f"""
 SELECT COUNT(*) AS statements, SUM(COUNT_STAR) AS calls, SUM(SUM_TIMER_WAIT) / 1000000000 AS total_time_ms,
-       MIN(FIRST_SEEN) AS since
+       MIN(FIRST_SEEN) AS since,
+       (SELECT COUNT_STAR FROM {_DIGESTS} WHERE DIGEST IS NULL) AS overflow_calls,
+       @@performance_schema_digests_size AS digests_size
 FROM {_DIGESTS} WHERE {{where}}
 """
 _MY_ORDER: Final = {
@@ -247,7 +249,20 @@ async def _mysql(adapter: DatabaseAdapter, order_by: str, limit: int) -> dict[st
     except DBSpecialistError as exc:
         return out | _error(exc)
     notes = ["digest texts are cut at performance_schema_max_digest_length (1024 bytes by default)"]
+    overflow, size = totals.pop("overflow_calls", None), totals.pop("digests_size", None)
+    if overflow:
+        notes.append(digest_overflow_note(int(overflow), size))
     return out | {"rows": rows, "totals": totals, "since": totals.pop("since", None), "notes": notes}
+
+
+def digest_overflow_note(overflow_calls: int, digests_size: Any) -> str:
+    """What a full digest table means for the ranking, and the two ways out."""
+    return (
+        f"the digest table is full (performance_schema_digests_size = {digests_size}): {overflow_calls:,} executions "
+        "of statements that found no free row were counted only in the overflow row, so newer statements may be "
+        "missing here; TRUNCATE TABLE performance_schema.events_statements_summary_by_digest starts a fresh window, "
+        "or raise performance_schema_digests_size (needs a restart)"
+    )
 
 
 # -------------------------------------------------------------------------------------------------- MongoDB

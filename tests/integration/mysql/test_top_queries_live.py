@@ -7,6 +7,7 @@ fresh database, must come back with their exact call counts.
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Iterator
 
@@ -80,3 +81,25 @@ async def test_digests_or_how_to_enable_them(tq_db: str) -> None:
     # no index on note: every call scanned the 1,000 rows for one
     assert entry.signals["rows_examined_per_call"] == 1000.0
     assert entry.next_step is not None and entry.next_step.tool == "recommend_indexes"
+
+
+async def test_a_full_digest_table_is_reported_with_the_way_out(tq_db: str) -> None:
+    if not _performance_schema_on():
+        reason = "performance_schema is OFF on this MariaDB; scripts/test-services restarts it with it ON"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    with admin(tq_db) as conn, conn.cursor() as cur:
+        cur.execute("SELECT @@performance_schema_digests_size")
+        (size,) = cur.fetchone()
+        cur.execute("TRUNCATE TABLE performance_schema.events_statements_summary_by_digest")
+        for i in range(int(size) + 50):  # distinct column aliases make distinct digests
+            cur.execute(f"SELECT id AS c{i} FROM tq_items WHERE id = 1")
+            cur.fetchall()
+    report = await _report(tq_db)
+    overflow = [note for note in report.notes if note.startswith("the digest table is full")]
+    assert len(overflow) == 1, report.notes
+    assert f"performance_schema_digests_size = {size}" in overflow[0]
+    assert "TRUNCATE TABLE performance_schema.events_statements_summary_by_digest" in overflow[0]
+    with admin(tq_db) as conn, conn.cursor() as cur:  # leave room for the other digest test
+        cur.execute("TRUNCATE TABLE performance_schema.events_statements_summary_by_digest")
