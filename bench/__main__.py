@@ -17,11 +17,22 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from bench import adapters, cold_start, idle_rss, migrations, plan_analysis, round_trip, schema_review, tuning
+from bench import (
+    adapters,
+    cold_start,
+    idle_rss,
+    migrations,
+    operations,
+    plan_analysis,
+    round_trip,
+    schema_review,
+    tuning,
+)
 from bench._util import BENCH_DIR, BenchEnv
 
 BENCHMARKS: dict[str, ModuleType] = {
-    m.NAME: m for m in (cold_start, round_trip, idle_rss, adapters, schema_review, tuning, plan_analysis, migrations)
+    m.NAME: m
+    for m in (cold_start, round_trip, idle_rss, adapters, schema_review, tuning, plan_analysis, migrations, operations)
 }
 DEFAULT_OUTPUT = BENCH_DIR / "results" / "latest.json"
 
