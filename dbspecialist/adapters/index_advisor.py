@@ -5,7 +5,8 @@
    (PostgreSQL: pg_stat_statements via adapter.statistics(); MySQL/MariaDB: performance_schema digests).
 3. Candidates per query (pure, `knowledge.indexes.candidates`; MongoDB: the ESR rule on JSON query shapes).
 4. Verify per engine: PostgreSQL with HypoPG (`adapters.hypopg`), SQLite on an in-memory copy
-   (`adapters.sqlite_advisor`); MySQL/MariaDB and MongoDB are reported verified=false with the reason.
+   (`adapters.sqlite_advisor`); MySQL/MariaDB (`adapters.mysql_advisor`) and MongoDB (`adapters.mongodb_advisor`) on
+   a bounded scratch copy when the connection is `read_only = false`, else verified=false with the reason.
 5. Dexter's thresholds and the greedy pick under max_indexes / max_total_bytes (`knowledge.indexes.select`).
 Progress goes through the optional callback (MCP progress notifications).
 """
@@ -23,7 +24,6 @@ from dbspecialist.knowledge.indexes.advisor import (
     IndexAdvice,
     build_advice,
     drop_recommendation,
-    esr_advice,
     unverified_advice,
 )
 from dbspecialist.knowledge.indexes.candidates import Candidate, candidates
@@ -149,8 +149,22 @@ async def recommend(
                 mongo.append(cand)
             else:
                 notes.append(f"no index needed or shape not understood (pass JSON find/aggregate): {q[:80]!r}")
+        from dbspecialist.adapters import mongodb_advisor
+
+        async def mongo_progress(done: float, total: float, message: str) -> None:
+            await report(1 + 3 * done / max(total, 1.0), 4, message)
+
+        mongo_advice = await mongodb_advisor.advise(
+            adapter,
+            workload,
+            mongo,
+            max_indexes=max_indexes,
+            max_total_bytes=max_total_bytes,
+            notes=notes,
+            progress=mongo_progress,
+        )
         await report(4, 4, "done")
-        return esr_advice(mongo, max_indexes=max_indexes, queries_analyzed=len(workload), notes=notes)
+        return mongo_advice
 
     dialect = {"postgresql": "postgres", "sqlite": "sqlite", "mysql": "mysql"}.get(engine, engine)
     cands: dict[str, Candidate] = {}
@@ -210,11 +224,43 @@ async def recommend(
             workload_source=source,
             notes=notes,
         )
+    elif engine == "mysql" and ordered and not adapter.config.options.read_only:
+        from dbspecialist.adapters import mysql_advisor
+        from dbspecialist.adapters.mysql import MySQLAdapter
+
+        assert isinstance(adapter, MySQLAdapter)
+
+        async def mysql_sub(done: float, total: float, message: str) -> None:
+            await report(2 + done / max(total, 1.0), 4, message)
+
+        scratch = await mysql_advisor.evaluate(adapter, workload, ordered, catalog, progress=mysql_sub)
+        notes += scratch.notes
+        if scratch.available:
+            advice = build_advice(
+                ordered,
+                scratch.costs,
+                {},
+                verification="mysql-scratch",
+                max_indexes=max_indexes,
+                max_total_bytes=max_total_bytes,
+                workload_source=source,
+                notes=notes,
+            )
+        else:
+            advice = unverified_advice(
+                ordered,
+                why=f"not verified: {scratch.reason}",
+                max_indexes=max_indexes,
+                queries_analyzed=len(workload),
+                workload_source=source,
+                notes=notes,
+            )
     elif ordered:
         advice = unverified_advice(
             ordered,
             why="not verified: MySQL/MariaDB have no hypothetical indexes and this connection gives no scratch copy "
-            "to build it on; check with EXPLAIN after creating it on a staging copy",
+            "to build it on; configure the connection read_only = false to let the advisor verify on a scratch copy, "
+            "or check with EXPLAIN after creating it on a staging copy",
             max_indexes=max_indexes,
             queries_analyzed=len(workload),
             workload_source=source,

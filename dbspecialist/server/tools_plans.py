@@ -16,7 +16,7 @@ from dbspecialist.knowledge.plans.analyze import PlanAnalysis
 from dbspecialist.knowledge.queries.model import QueryReview
 from dbspecialist.server.errors import tool_errors
 from dbspecialist.server.state import ServerState
-from dbspecialist.server.tools import READ_ONLY
+from dbspecialist.server.tools import READ_ONLY, SCRATCH_WRITES
 
 PLAN_ENGINES = Literal["postgresql", "mysql", "mariadb", "sqlite", "mongodb"]
 MAX_PLAN_CHARS = 5_000_000
@@ -99,7 +99,11 @@ def register_query_tools(mcp: MCPServer, state: ServerState) -> None:
                 dialect = {"mysql": "mysql", "sqlite": "sqlite"}.get(adapter.config.engine, dialect)
         return await asyncio.to_thread(review_queries, sql, dialect, schema=schema)
 
-    @mcp.tool(annotations=READ_ONLY, title="Recommend indexes (verified)")
+    # On a connection configured read_only = false, MySQL/MariaDB and MongoDB candidates are measured on a scratch
+    # copy the advisor creates and drops: a write (never to the user's own tables), so the hint must say so.
+    advisor_annotations = SCRATCH_WRITES if state.any_writable else READ_ONLY
+
+    @mcp.tool(annotations=advisor_annotations, title="Recommend indexes (verified)")
     @tool_errors
     async def recommend_indexes(
         connection: Annotated[str, Field(description="the database to advise")],
@@ -113,7 +117,8 @@ def register_query_tools(mcp: MCPServer, state: ServerState) -> None:
 
         PostgreSQL: every candidate is tested with HypoPG (hypothetical indexes, plain EXPLAIN) and kept
         only where a query of cost >= 100 gains >= 50 %; SQLite: verified on an in-memory copy of the
-        schema; MySQL/MariaDB and MongoDB: candidates from the query shape (ESR for MongoDB), unverified.
+        schema; MySQL/MariaDB and MongoDB (ESR rule): measured on a bounded scratch copy when the connection is
+        configured read_only = false, otherwise unverified with the reasoning.
         Each recommendation has the queries it helps, cost before/after, size and the CREATE INDEX.
         Guide: dbspecialist://guides/indexing.
         """

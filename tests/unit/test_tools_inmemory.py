@@ -67,6 +67,9 @@ async def test_run_query_is_annotated_destructive_when_a_connection_allows_write
     assert tools["run_query"].annotations is not None
     assert tools["run_query"].annotations.destructive_hint is True
     assert tools["run_query"].annotations.read_only_hint is False
+    advisor = tools["recommend_indexes"].annotations  # scratch copies are writes, never destructive ones
+    assert advisor is not None and advisor.read_only_hint is False and advisor.destructive_hint is False
+    assert tools["explain_query"].annotations is not None and tools["explain_query"].annotations.read_only_hint
 
 
 async def test_list_connections_reports_versions_and_unavailable_servers(sample_config: ConnectionConfig) -> None:

@@ -17,7 +17,7 @@ from dbspecialist.knowledge.indexes.select import MIN_COST, MIN_SAVINGS_PCT, Que
 if TYPE_CHECKING:
     from dbspecialist.knowledge.indexes.candidates import Candidate
 
-Verification = Literal["hypopg", "sqlite-copy", "esr-rule", "none"]
+Verification = Literal["hypopg", "sqlite-copy", "mysql-scratch", "mongodb-scratch", "esr-rule", "none"]
 QUERY_PREVIEW_CHARS: Final = 160
 
 

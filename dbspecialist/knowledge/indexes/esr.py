@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -65,12 +66,26 @@ def _add(items: list[str], value: str) -> None:
         items.append(value)
 
 
-def _shape(query: Mapping[str, Any]) -> tuple[str | None, Mapping[str, Any], Mapping[str, Any]]:
+@dataclass(frozen=True)
+class QueryShape:
+    """What an index can serve in one query: the collection, the filter, the sort, and a limit applied after them."""
+
+    collection: str
+    filter: Mapping[str, Any]
+    sort: Mapping[str, Any]
+    limit: int | None = None
+
+
+def query_shape(query: Mapping[str, Any]) -> QueryShape | None:
+    """The find's filter/sort/limit, or the aggregate's leading $match/$sort (and a $limit right after them)."""
     if isinstance(query.get("find"), str):
-        return query["find"], query.get("filter") or {}, query.get("sort") or {}
+        limit = query.get("limit")
+        count = abs(limit) if isinstance(limit, int) and not isinstance(limit, bool) and limit else None
+        return QueryShape(query["find"], query.get("filter") or {}, query.get("sort") or {}, count)
     if isinstance(query.get("aggregate"), str):
         match: dict[str, Any] = {}
         sort: Mapping[str, Any] = {}
+        limit = None
         for stage in query.get("pipeline") or []:
             if not isinstance(stage, Mapping):
                 break
@@ -79,9 +94,12 @@ def _shape(query: Mapping[str, Any]) -> tuple[str | None, Mapping[str, Any], Map
             elif "$sort" in stage and not sort and isinstance(stage["$sort"], Mapping):
                 sort = stage["$sort"]
             else:
+                value = stage.get("$limit")
+                if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                    limit = value
                 break
-        return query["aggregate"], match, sort
-    return None, {}, {}
+        return QueryShape(query["aggregate"], match, sort, limit)
+    return None
 
 
 def esr_candidate(query: Mapping[str, Any] | str, catalog: Catalog | None = None) -> MongoCandidate | None:
@@ -93,9 +111,10 @@ def esr_candidate(query: Mapping[str, Any] | str, catalog: Catalog | None = None
             return None
     if not isinstance(query, Mapping):
         return None
-    collection, filter_doc, sort_doc = _shape(query)
-    if collection is None or not isinstance(filter_doc, Mapping) or not isinstance(sort_doc, Mapping):
+    shape = query_shape(query)
+    if shape is None or not isinstance(shape.filter, Mapping) or not isinstance(shape.sort, Mapping):
         return None
+    collection, filter_doc, sort_doc = shape.collection, shape.filter, shape.sort
     eq: list[str] = []
     rng: list[str] = []
     notes: list[str] = []
@@ -143,4 +162,4 @@ def _covered(collection: str, keys: list[tuple[str, int]], catalog: Catalog) -> 
     return any(ix.predicate is None and ix.columns[: len(wanted)] == wanted for ix in table.indexes)
 
 
-__all__ = ["MongoCandidate", "esr_candidate"]
+__all__ = ["MongoCandidate", "QueryShape", "esr_candidate", "query_shape"]
