@@ -161,51 +161,20 @@ def _lint(change: str, dialect: str, version: str, catalog: Catalog | None) -> l
 
 
 def _statement_texts(change: str, dialect: str) -> list[str]:
-    """The change's statements as written (not re-rendered: sqlglot would turn NUMERIC(10,2) into REAL(10, 2))."""
+    """The change's statements as written, split by the dialect's own migration splitter (not re-rendered)."""
     if dialect == "postgres":
         from dbspecialist.knowledge.migrations.pg_statements import split_postgres
 
         return [statement.text for statement in split_postgres(change)]
     if dialect == "mongodb":
         return [change.strip()]
-    return split_sql_text(change, "mysql" if dialect == "mariadb" else dialect)
+    if dialect == "sqlite":
+        from dbspecialist.knowledge.migrations.sqlite_statements import split_sqlite
 
+        return [statement.text for statement in split_sqlite(change)]
+    from dbspecialist.knowledge.migrations.mysql_tokens import split_statements
 
-def split_sql_text(text: str, dialect: str) -> list[str]:
-    """Split on top-level semicolons with sqlglot's tokenizer; a CREATE TRIGGER ... BEGIN ... END body stays whole."""
-    from sqlglot.dialects import Dialect
-    from sqlglot.errors import TokenError
-    from sqlglot.tokens import TokenType  # type: ignore[attr-defined]
-
-    from dbspecialist.knowledge.migrations.pg_statements import strip_leading_comments
-
-    try:
-        tokens = Dialect.get_or_raise(dialect).tokenize(text)
-    except TokenError:
-        return [part.strip() for part in text.split(";") if part.strip()]
-    statements: list[str] = []
-    start = 0
-    depth = 0
-    first: list[str] = []  # the statement's first words, to tell a trigger body's BEGIN from a transaction's
-    for token in tokens:
-        if token.token_type == TokenType.SEMICOLON and depth == 0:
-            piece = strip_leading_comments(text[start : token.start])
-            if piece:
-                statements.append(piece)
-            start = token.end + 1
-            first = []
-            continue
-        if len(first) < 4:
-            first.append(token.text.upper())
-        is_routine = first[:1] == ["CREATE"] and any(w in first for w in ("TRIGGER", "PROCEDURE", "FUNCTION", "EVENT"))
-        if is_routine and token.token_type == TokenType.BEGIN:
-            depth += 1
-        elif is_routine and token.token_type == TokenType.END and depth > 0:
-            depth -= 1
-    tail = strip_leading_comments(text[start:])
-    if tail:
-        statements.append(tail)
-    return statements
+    return [statement.text for statement in split_statements(change)]
 
 
 def _assemble(

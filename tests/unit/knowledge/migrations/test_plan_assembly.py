@@ -118,10 +118,18 @@ def test_statements_are_reported_as_written_with_trigger_bodies_whole() -> None:
         "UPDATE t SET a = ';';\nBEGIN;\n"
         "CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; UPDATE t SET a = 1; END;\nCOMMIT;\n-- the end"
     )
-    assert plan_module.split_sql_text(sql, "sqlite") == [
+    assert plan_module._statement_texts(sql, "sqlite") == [
         "ALTER TABLE t ADD c NUMERIC(10,2)",
         "UPDATE t SET a = ';'",
         "BEGIN",
         "CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; UPDATE t SET a = 1; END",
+        "COMMIT",
+    ]
+    mysql = sql.replace("CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; UPDATE t SET a = 1; END", "SELECT 2")
+    assert plan_module._statement_texts(mysql, "mysql") == [
+        "ALTER TABLE t ADD c NUMERIC(10,2)",
+        "UPDATE t SET a = ';'",
+        "BEGIN",
+        "SELECT 2",
         "COMMIT",
     ]
