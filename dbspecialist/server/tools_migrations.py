@@ -11,17 +11,15 @@ from pydantic import Field
 
 from dbspecialist.errors import QueryError
 from dbspecialist.knowledge.migrations.model import LintReport, MigrationInputError, MigrationPlan
+from dbspecialist.knowledge.migrations.plan import ENGINE_OF
 from dbspecialist.server.errors import tool_errors
 from dbspecialist.server.state import ServerState
 from dbspecialist.server.tools import READ_ONLY
 
 MigrationDialectArg = Literal["postgres", "mysql", "mariadb", "sqlite", "mongodb"]
-# connection engine → the dialects a plan for it may use
+# connection engine → the dialects a plan for it may use (the inverse of the planner's own dialect → engine map)
 _DIALECTS_FOR_ENGINE = {
-    "postgresql": ("postgres",),
-    "mysql": ("mysql", "mariadb"),
-    "sqlite": ("sqlite",),
-    "mongodb": ("mongodb",),
+    engine: tuple(dialect for dialect, of in ENGINE_OF.items() if of == engine) for engine in set(ENGINE_OF.values())
 }
 
 
