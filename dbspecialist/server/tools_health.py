@@ -11,7 +11,7 @@ from pydantic import Field
 from dbspecialist.errors import QueryError
 from dbspecialist.knowledge.capacity.model import CapacityFacts, CapacityReport
 from dbspecialist.knowledge.health.model import HealthReport
-from dbspecialist.knowledge.workload.top_queries import TopQueriesReport
+from dbspecialist.knowledge.workload.top_queries_model import TopQueriesReport
 from dbspecialist.server.errors import tool_errors
 from dbspecialist.server.state import ServerState
 from dbspecialist.server.tools import READ_ONLY
