@@ -111,6 +111,14 @@ def _parse(ddl: str, dialect: str, what: str) -> Catalog:
         parsed = parse_ddl(ddl, "mysql" if dialect == "mariadb" else dialect)
     except ValueError as exc:
         raise MigrationInputError(f"cannot read `{what}`: {exc}") from None
+    if parsed.warnings:
+        # A schema read only in part would be diffed as if the unread tables did not exist: DROP statements.
+        shown = "; ".join(f"line {w.line}: {w.message}" for w in parsed.warnings[:3])
+        more = f" (and {len(parsed.warnings) - 3} more)" if len(parsed.warnings) > 3 else ""
+        raise MigrationInputError(
+            f"cannot plan from `{what}`: {len(parsed.warnings)} statement(s) could not be read ({shown}{more}); "
+            "fix or remove them, since a schema read only in part would turn what was skipped into drops"
+        )
     return parsed.catalog
 
 

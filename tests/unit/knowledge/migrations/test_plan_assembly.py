@@ -103,6 +103,14 @@ def test_unknown_version_is_stated_as_an_assumption(fake_planner: list[PlanConte
         ({"change": "x", "version": "latest"}, "cannot read a version number"),
         ({"change": "x" * 5_000_001}, "the limit is 5,000,000"),
         ({"target_ddl": "CREATE TABLE t (id int);", "current_ddl": "x", "dialect": "mongodb"}, "MongoDB has none"),
+        (
+            {"target_ddl": "CREATE TABLE (((", "current_ddl": "CREATE TABLE t (id int);"},
+            "from `target_ddl`: 1 statement",
+        ),
+        (
+            {"target_ddl": "CREATE TABLE t (id int);", "current_ddl": "CREATE TABLE t (id int); garbage;"},
+            "from `current_ddl`: 1 statement",
+        ),
     ],
 )
 def test_bad_input_gets_an_actionable_message(
