@@ -59,8 +59,7 @@ _EXPLAIN_IDS: Final = itertools.count(1)
 
 POOL_MIN_SIZE: Final = 0
 POOL_MAX_SIZE: Final = 5
-FIRST_BATCH: Final = 100  # rows in the first fetch; later fetches are sized from the bytes seen so far
-MAX_BATCH: Final = 1_000
+BATCH_ROWS: Final = 100  # rows per fetch: bounds memory for wide rows; the rollback discards what is not read
 CLIENT_GRACE_S: Final = 2.0  # client-side deadline beyond the server's statement_timeout
 IDLE_IN_TRANSACTION_MARGIN_MS: Final = 5_000
 TOP_STATEMENTS: Final = 20
@@ -299,9 +298,28 @@ class _Retry(Exception):
     """The pooled connection was dead before anything ran: safe to try once more on a fresh one."""
 
 
+_STALE_STATEMENT: Final = (asyncpg.exceptions.InvalidCachedStatementError, asyncpg.exceptions.OutdatedSchemaCacheError)
+
+
+class _Stale(Exception):
+    """A cached statement no longer matches the schema; it was dropped and the call can run again."""
+
+
+async def _cached_statement(conn: asyncpg.Connection, query: str) -> Any:
+    """The statement from asyncpg's own per-connection statement cache, so a repeated query needs no Parse.
+
+    `Connection.prepare` never uses that cache; `_prepare(use_cache=True)` is what asyncpg's `fetch` and
+    `cursor` use. If a later asyncpg drops it, the statement is prepared uncached (one more round trip).
+    """
+    prepare = getattr(conn, "_prepare", None)
+    if prepare is None:  # pragma: no cover - asyncpg 0.30-0.32 all have it
+        return await conn.prepare(query)
+    return await prepare(query, use_cache=True)
+
+
 async def _no_reset(_conn: asyncpg.Connection) -> None:
-    """Read-only connections need no session reset: every call ends in ROLLBACK and the guard
-    refuses anything that changes session state (SET, LISTEN, PREPARE, advisory locks)."""
+    """Read-only connections need no separate reset round trip on release: every call ends in
+    `_rollback`, which sends the session reset with the ROLLBACK."""
 
 
 class PostgresAdapter(DatabaseAdapter):
@@ -392,10 +410,15 @@ class PostgresAdapter(DatabaseAdapter):
             raise _Retry() from exc
 
     async def _rollback(self, conn: asyncpg.Connection) -> None:
+        """ROLLBACK; on a read-only pool (which skips asyncpg's reset on release) the session reset rides along
+        in the same round trip, undoing what a function declared STABLE might have left behind (a session
+        setting, an advisory lock, LISTEN)."""
         if conn.is_closed():
             return
+        sql = f"ROLLBACK; {conn.get_reset_query()}" if self.config.options.read_only else "ROLLBACK"
         try:
-            await asyncio.wait_for(conn.execute("ROLLBACK"), CLIENT_GRACE_S)
+            async with asyncio.timeout(CLIENT_GRACE_S):
+                await conn.execute(sql)
         except Exception:
             conn.terminate()  # unknown state: never hand it back to the pool
 
@@ -451,6 +474,11 @@ class PostgresAdapter(DatabaseAdapter):
             except TimeoutError:
                 conn.terminate()
                 raise QueryTimeoutError(self._timeout_message(timeout_ms)) from None
+            except _STALE_STATEMENT as exc:
+                await self._rollback(conn)
+                committed = True  # rolled back already
+                await conn.reload_schema_state()  # drops this connection's cached statements
+                raise _Stale() from exc
             except asyncpg.PostgresError as exc:
                 raise self._query_error(exc, timeout_ms) from None
             except asyncpg.exceptions.InterfaceError as exc:
@@ -469,14 +497,24 @@ class PostgresAdapter(DatabaseAdapter):
                 elapsed_ms=round((time.perf_counter() - started) * 1000, 3),
             )
 
-        return await self._with_connection(work)
+        try:
+            return await self._with_connection(work)
+        except _Stale:  # the table changed since this connection cached the statement: prepare it afresh, once
+            pass
+        try:
+            return await self._with_connection(work)
+        except _Stale:
+            raise QueryError(f"{self._where}: the tables changed twice while the statement ran; run it again") from None
 
     async def _stream(
         self, conn: asyncpg.Connection, query: str, args: list[Any], max_rows: int, max_bytes: int, read_only: bool
     ) -> tuple[list[str], RowCollector]:
-        """Prepare the one statement (unnamed), then fetch it through a portal in byte-sized batches."""
+        """Prepare the one statement (cached per connection), then read it through a portal in batches.
+
+        The first batch is bound and executed in one round trip; a repeated statement needs no Parse.
+        """
         collector = RowCollector(max_rows, max_bytes)
-        stmt = await conn.prepare(query, name="")
+        stmt = await _cached_statement(conn, query)
         columns = [a.name for a in stmt.get_attributes()]
         if not columns:
             if read_only:
@@ -485,19 +523,10 @@ class PostgresAdapter(DatabaseAdapter):
                 )
             await stmt.fetch(*args)
             return columns, collector
-        cursor = await stmt.cursor(*args)
-        batch = min(max_rows + 1, FIRST_BATCH)
-        while True:
-            rows = await cursor.fetch(batch)
-            for row in rows:
-                if not collector.add(row):
-                    return columns, collector
-            if len(rows) < batch:
-                return columns, collector
-            left_rows = max_rows + 1 - len(collector.rows)
-            per_row = max(1, collector.bytes // max(1, len(collector.rows)))
-            left_bytes = max(0, max_bytes - collector.bytes)
-            batch = max(1, min(MAX_BATCH, left_rows, left_bytes // per_row + 1))
+        async for row in stmt.cursor(*args, prefetch=min(max_rows + 1, BATCH_ROWS)):
+            if not collector.add(row):
+                break
+        return columns, collector
 
     async def _refuse_volatile(self, conn: asyncpg.Connection, names: Sequence[str]) -> None:
         """Look up unknown functions once (cached per adapter); refuse volatile ones by name."""
