@@ -255,3 +255,21 @@ def timed_loop(fn: Any, n: int) -> list[int]:
         fn()
         out.append(time.perf_counter_ns() - t0)
     return out
+
+
+async def mcp_floor_p50_ms(client: Any, n: int, warm: int = 10) -> float:
+    """p50 (ms) of `list_connections` through an MCP client: the SDK's dispatch, the client's output-schema
+    check and our tool wrapper with no database work — the cost of any tool call before a guard or driver runs.
+
+    `tool p50 - this floor` is what our guard, adapter and result model add to a raw driver call."""
+    import time
+
+    for _ in range(warm):
+        await client.call_tool("list_connections", {})
+    samples = []
+    for _ in range(n):
+        started = time.perf_counter_ns()
+        result = await client.call_tool("list_connections", {})
+        samples.append(time.perf_counter_ns() - started)
+        assert not result.is_error
+    return percentile([ms(s) for s in samples], 50)

@@ -4,7 +4,8 @@ Rows:
 - introspection of 2,000 tables (each with a primary key, a foreign key and an index): p50 time,
   queries sent (counted at the driver), and the JSON size of one describe_schema summary page;
 - guard overhead: p50 of a trivial SELECT through the raw driver (pool acquire + fetch), the guard
-  alone, `run_read_only`, and `run_query` through the whole MCP tool path (in-memory client);
+  alone, `run_read_only`, and `run_query` through the whole MCP tool path (in-memory client), with
+  the MCP floor (`list_connections` through the same client, no database) beside it;
 - a 10-million-row result capped at 200 rows: time and tracemalloc peak.
 
 `python -m bench.pg_adapter [--quick]`. Needs PostgreSQL at DBSPECIALIST_TEST_PG_URL
@@ -25,7 +26,7 @@ from typing import Any
 
 import asyncpg
 
-from bench._util import summary_ms
+from bench._util import mcp_floor_p50_ms, summary_ms
 from dbspecialist.adapters.guard_postgres import check_postgres
 from dbspecialist.adapters.postgres import PostgresAdapter
 from dbspecialist.config import ConnectionSet, parse_connection
@@ -149,6 +150,7 @@ async def _overhead(n: int) -> list[dict[str, Any]]:
                 assert not result.is_error
 
             tool_path = summary_ms(await _timed(tool, n))
+            floor = await mcp_floor_p50_ms(client, n)
         base = raw["p50_ms"]
         for label, stats in (
             ("raw driver (pool.fetch)", raw),
@@ -164,6 +166,8 @@ async def _overhead(n: int) -> list[dict[str, Any]]:
                 "ratio_to_framed_p50": round(stats["p50_ms"] / framed["p50_ms"], 2),
             }
             if label.startswith("run_query"):
+                row["mcp_floor_p50_ms"] = round(floor, 3)
+                row["tool_minus_floor_ratio_to_raw"] = round((stats["p50_ms"] - floor) / base, 2)
                 row["target"] = f"p50 ratio <= {TARGET_OVERHEAD_RATIO}x"
                 row["passed"] = row["ratio_to_raw_p50"] <= TARGET_OVERHEAD_RATIO
             rows.append(row)
