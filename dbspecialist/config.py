@@ -35,7 +35,8 @@ SCHEMES: Mapping[str, Engine] = {
     "rediss": "redis",
 }
 ACCEPTED = (
-    "postgresql://user:pass@host:5432/db (or postgres://), mysql:// or mariadb://user:pass@host:3306/db, "
+    "postgresql://user:pass@host:5432/db (or postgres://; a Unix socket: postgresql://user@/db?host=/socket/dir), "
+    "mysql:// or mariadb://user:pass@host:3306/db, "
     "sqlite:///relative/path.db or sqlite:////absolute/path.db, mongodb://host:27017/db (or mongodb+srv://), "
     "redis://host:6379/0 (or rediss://)"
 )
@@ -86,6 +87,9 @@ class ConnectionConfig(BaseModel):
         parts = urlsplit(self.url)
         if self.engine == "sqlite":
             return str(self.sqlite_path)
+        socket_dir = _socket_dir(parts.query) if self.engine == "postgresql" and not parts.hostname else None
+        if socket_dir:
+            return f"socket {socket_dir}"
         host = parts.hostname or "localhost"
         try:
             port = parts.port or DEFAULT_PORTS.get(self.engine)
@@ -224,11 +228,22 @@ def parse_connection(
             port = parts.port
         except ValueError:
             raise ConfigError(f"{where}: the port in {redact_url(url)!r} is not a number from 0 to 65535") from None
-        if not parts.hostname:
-            raise ConfigError(f"{where}: {redact_url(url)!r} names no host. Example: {ACCEPTED}")
+        if not parts.hostname and not (engine == "postgresql" and _socket_dir(parts.query)):
+            hint = ""
+            if engine == "postgresql":
+                hint = " (for a Unix socket: postgresql://user@/db?host=/var/run/postgresql)"
+            raise ConfigError(f"{where}: {redact_url(url)!r} names no host{hint}. Example: {ACCEPTED}")
         if port == 0:
             raise ConfigError(f"{where}: port 0 is not a valid server port")
     return ConnectionConfig(name=norm, url=url, engine=engine, options=options or ConnectionOptions(), source=source)
+
+
+def _socket_dir(query: str) -> str | None:
+    """The Unix-socket directory of a libpq-style `?host=/path` parameter, if the URL names one."""
+    for key, value in parse_qsl(query):
+        if key == "host" and value.startswith("/"):
+            return value
+    return None
 
 
 def _register_url_secrets(url: str) -> None:

@@ -88,7 +88,9 @@ read_only = false
         ("localhost:5432/db", "is not a URL"),
         ("postgresql://host:99999/db", "port"),
         ("postgresql://host:abc/db", "port"),
-        ("postgresql:///db", "names no host"),
+        ("postgresql:///db", "names no host (for a Unix socket: postgresql://user@/db?host="),
+        ("postgresql:///db?host=relative/dir", "names no host"),
+        ("mysql:///db?host=/var/run/mysqld", "names no host"),
         ("mysql://:3306/db", "names no host"),
         ("redis://", "names no host"),
         ("sqlite://host/file.db", "no host part"),
@@ -177,3 +179,10 @@ def test_server_settings_read_the_environment_and_explicit_values_win(
     monkeypatch.setenv("DBSPECIALIST_LOG_LEVEL", "loud")
     with pytest.raises(ValueError, match="log_level"):
         ServerSettings()
+
+
+def test_postgresql_unix_socket_url_is_accepted_and_named_by_its_directory() -> None:
+    config = parse_connection("local", "postgresql://postgres:s3cret@/shop?host=/var/run/postgresql", source="test")
+    assert config.engine == "postgresql"
+    assert config.host_port == "socket /var/run/postgresql"
+    assert "s3cret" not in config.redacted_url
