@@ -37,7 +37,6 @@ SELECT n.nspname::text FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespa
 WHERE e.extname = 'hypopg'
 """
 CREATE_EXTENSION: Final = "CREATE EXTENSION hypopg;"
-GENERIC_PLAN_MIN_MAJOR: Final = 16  # EXPLAIN (GENERIC_PLAN) arrived in PostgreSQL 16
 _PARAM: Final = re.compile(r"\$\d+")
 _STATEMENT_IDS: Final = itertools.count(1)
 
@@ -97,21 +96,18 @@ async def evaluate(
             return result
         schema = str(await conn.fetchval(HYPOPG_SCHEMA_SQL))
         hypo = '"' + schema.replace('"', '""') + '"'
-        caps = adapter.capabilities
-        major = caps.major if caps is not None else 0
         total_steps = float(sum(1 + len(_tables_of(q, candidates)) for q, _ in accepted)) or 1.0
         step = 0.0
         for query, unknown in accepted:
             params = sorted({int(m[1:]) for m in _PARAM.findall(query)})
-            prepared = bool(params) and major < GENERIC_PLAN_MIN_MAJOR
+            prepared = bool(params)
 
-            async def cost(query: str = query, params: list[int] = params, prepared: bool = prepared) -> float:
+            async def cost(query: str = query, params: list[int] = params) -> float:
                 if not params:
                     return _total_cost(await conn.fetchval("EXPLAIN (FORMAT JSON) " + query))
-                if not prepared:
-                    return _total_cost(await conn.fetchval("EXPLAIN (GENERIC_PLAN, FORMAT JSON) " + query))
-                # Before PostgreSQL 16: the generic plan of a prepared statement, which does not depend on the
-                # values passed (NULLs here). A fresh statement each time, so it is planned with the
+                # The generic plan of a prepared statement, which does not depend on the values passed (NULLs
+                # here), on every version (EXPLAIN (GENERIC_PLAN) would make the $n parameters of the EXPLAIN
+                # itself under the extended protocol). A fresh statement each time, so it is planned with the
                 # hypothetical indexes of the moment rather than from a cached plan.
                 name = f"dbspecialist_advisor_{next(_STATEMENT_IDS)}"
                 await conn.execute(f"PREPARE {name} AS {query}")

@@ -619,13 +619,11 @@ class PostgresAdapter(DatabaseAdapter):
     async def _explain_generic(self, conn: asyncpg.Connection, statement: str, last_param: int) -> Any:
         """The generic plan of a parameterised statement ($1, $2 ... as pg_stat_statements shows them).
 
-        PostgreSQL 16+ has EXPLAIN (GENERIC_PLAN); before that, the statement is prepared in this (read-only,
-        rolled back) transaction and its generic plan explained with NULL arguments, which the generic plan does not
-        depend on.
+        The statement is prepared in this (read-only, rolled back) transaction and its generic plan explained with
+        NULL arguments, which a generic plan does not depend on. This works on every version. EXPLAIN
+        (GENERIC_PLAN) (16+) cannot be used here: sent through the extended protocol, the $n of the explained
+        statement become parameters of the EXPLAIN itself, and the server asks for their values.
         """
-        caps = self.capabilities or _detect(conn)
-        if caps.major >= 16:
-            return await conn.fetchval(f"EXPLAIN (GENERIC_PLAN, FORMAT JSON) {statement}")
         name = f"dbspecialist_explain_{next(_EXPLAIN_IDS)}"
         await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
         await conn.execute(f"PREPARE {name} AS {statement}")

@@ -16,7 +16,6 @@ from dbspecialist.knowledge.workload.top_queries_model import (
     SMALL_MEAN_MS,
     NextStep,
     Stat,
-    int_or_none,
 )
 
 _REDIS_ADVICE: Final[dict[str, str]] = {
@@ -122,17 +121,10 @@ def _scan_why(stat: Stat) -> str:
 
 def _placeholder_note(engine: str, raw: Mapping[str, Any]) -> str:
     if engine == "postgresql":
-        major = int_or_none(raw.get("server_major")) or 0
-        if major >= 16:
-            return (
-                "pg_stat_statements replaced the constants with $1, $2, ...: PostgreSQL 16+ plans such text as "
-                "written with EXPLAIN (GENERIC_PLAN); for the real plan of one execution, put representative "
-                "values in place of the $n"
-            )
         return (
-            f"pg_stat_statements replaced the constants with $1, $2, ...: PostgreSQL {major or 'before 16'} "
-            "cannot plan a statement with unbound parameters (EXPLAIN (GENERIC_PLAN) arrived in 16), so put "
-            "representative values in place of the $n before explaining"
+            "pg_stat_statements replaced the constants with $1, $2, ...: explain_query plans such text as written "
+            "and returns its generic plan (the plan a prepared statement uses whatever the values); for the real "
+            "plan of one execution, or with analyze=true, put representative values in place of the $n"
         )
     return (
         "the digest replaced the constants with ?: put representative values in place of each ? before explaining "
