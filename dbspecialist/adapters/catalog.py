@@ -39,6 +39,9 @@ class Column(_Model):
     ordinal: int | None = None
     identity: Literal["always", "by default"] | None = None
     generated: str | None = Field(default=None, description="generation expression for generated columns")
+    generated_kind: Literal["stored", "virtual"] | None = Field(
+        default=None, description="generated columns: computed on write (stored) or on read; None: not said"
+    )
     collation: str | None = None
     comment: str | None = None
     sample: FieldSample | None = Field(default=None, description="document stores: sampled field statistics")

@@ -36,6 +36,7 @@ from dbspecialist.adapters.guard import (
 )
 from dbspecialist.config import ConnectionConfig
 from dbspecialist.errors import ConnectionFailedError, QueryError, QueryTimeoutError
+from dbspecialist.knowledge.ddl.sqlite_text import ColumnClauses, column_clauses, read_trigger
 
 # Catalog queries: one per object kind, whatever the number of tables.
 OBJECTS_SQL: Final = """
@@ -230,8 +231,14 @@ class SQLiteAdapter(DatabaseAdapter):
 
         cols_by: dict[str, list[Column]] = defaultdict(list)
         pk_by: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        # COLLATE and generation expressions are only in the CREATE TABLE text: read it where it has either.
+        generated_in = {r[0] for r in columns if r[7] in (2, 3)}
+        clauses = {
+            n: column_clauses(table_sql[n]) for n in selected if n in generated_in or "collate" in table_sql[n].lower()
+        }
         for tbl, cid, name, ctype, notnull, default, pk, hidden in columns:
-            generated = _generated_expr(table_sql.get(tbl, ""), name) if hidden in (2, 3) else None
+            clause = clauses.get(tbl, {}).get(name.lower(), ColumnClauses())
+            generated = (clause.generated or "generated") if hidden in (2, 3) else None
             cols_by[tbl].append(
                 Column(
                     name=name,
@@ -240,6 +247,8 @@ class SQLiteAdapter(DatabaseAdapter):
                     default=default,
                     ordinal=cid,
                     generated=generated,
+                    generated_kind="stored" if hidden == 3 else "virtual" if hidden == 2 else None,
+                    collation=clause.collation,
                 )
             )
             if pk:
@@ -265,7 +274,9 @@ class SQLiteAdapter(DatabaseAdapter):
         triggers_by: dict[str, list[Trigger]] = defaultdict(list)
         for otype, oname, tbl_name, osql in objects:
             if otype == "trigger":
-                triggers_by[tbl_name].append(Trigger(name=oname, definition=osql, **_trigger_parts(osql or "")))
+                read = read_trigger(osql or "")
+                timing, events = (read.timing, list(read.events)) if read else (None, [])
+                triggers_by[tbl_name].append(Trigger(name=oname, timing=timing, events=events, definition=osql))
 
         result: list[Table] = []
         for name in selected:
@@ -547,18 +558,3 @@ def _check_expressions(sql: str) -> list[str]:
             i += 1
         out.append(sql[match.end() : i - 1].strip())
     return out
-
-
-def _generated_expr(sql: str, column: str) -> str | None:
-    match = re.search(
-        rf"[\"`\[]?{re.escape(column)}[\"`\]]?[^,]*?\bAS\s*\((?P<expr>[^)]*(?:\([^)]*\)[^)]*)*)\)", sql, re.I
-    )
-    return match["expr"].strip() if match else "generated"
-
-
-def _trigger_parts(sql: str) -> dict[str, Any]:
-    match = re.search(r"\b(BEFORE|AFTER|INSTEAD\s+OF)?\s*(INSERT|UPDATE|DELETE)\b", sql, re.I)
-    if not match:
-        return {}
-    timing = (match.group(1) or "BEFORE").upper()
-    return {"timing": re.sub(r"\s+", " ", timing), "events": [match.group(2).upper()]}

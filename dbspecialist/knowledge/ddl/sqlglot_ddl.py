@@ -42,9 +42,11 @@ from dbspecialist.adapters.catalog import (
     PrimaryKey,
     Sequence,
     Table,
+    Trigger,
     UniqueConstraint,
 )
 from dbspecialist.knowledge.ddl.model import ParsedSchema, ParseWarning
+from dbspecialist.knowledge.ddl.sqlite_text import column_clauses, read_trigger
 from dbspecialist.knowledge.sql_text import index_name
 
 DIALECT_ENGINES: Final[dict[str, str]] = {
@@ -339,6 +341,7 @@ class _TableState:
     partition_key: str | None = None
     charset: str | None = None
     collation: str | None = None
+    triggers: list[Trigger] = field(default_factory=list)
 
     def column_index(self, name: str) -> int | None:
         for i, column in enumerate(self.columns):
@@ -357,6 +360,7 @@ class _TableState:
             unique_constraints=list(self.uniques),
             check_constraints=list(self.checks),
             indexes=list(self.indexes),
+            triggers=sorted(self.triggers, key=lambda t: t.name),
             options=dict(self.options),
             stats=dict(self.stats),
             comment=self.comment,
@@ -522,6 +526,9 @@ def _statement(b: _Builder, stmt: _Stmt) -> None:
         return
     if first == "CREATE":
         obj = _create_object(tokens)
+        if obj == "TRIGGER" and b.dialect == "sqlite":
+            _create_sqlite_trigger(b, stmt)
+            return
         if obj is None or obj in _OTHER_OBJECTS:
             if obj is None:
                 _parse_other(b, stmt)
@@ -794,6 +801,8 @@ def _create_table(b: _Builder, stmt: _Stmt, words: list[str]) -> None:
                 line = stmt.abs_line(tokens[constraint.start].line) if constraint else stmt.line
                 _add_table_constraint(b, state, item, line, element_methods.get(n))
         state.indexes.extend(index for _, index in inline_indexes if index is not None)
+    if b.dialect == "sqlite":
+        _sqlite_column_clauses(state, stmt.text)
     _finish_table(b, state)
     b.tables[b.key(schema, name)] = state
 
@@ -1611,6 +1620,8 @@ def _alter_table(b: _Builder, stmt: _Stmt) -> None:
                 _add_table_constraint(b, state, item, stmt.line, None)
         elif isinstance(action, exp.ColumnDef):
             _add_column(b, state, action, _layout_for(b, stmt, tokens, action.name), stmt)
+            if b.dialect == "sqlite":  # the column as if written in CREATE TABLE, as SQLite keeps it
+                _sqlite_column_clauses(state, f"CREATE TABLE t ({_raw(stmt, tokens, _add_at(tokens), len(tokens))})")
         elif isinstance(action, exp.ModifyColumn | exp.AlterColumn) and isinstance(action.this, exp.ColumnDef):
             _add_column(b, state, action.this, _layout_for(b, stmt, tokens, action.this.name), stmt)
         elif isinstance(action, exp.Drop):
@@ -1712,3 +1723,47 @@ def _drop(b: _Builder, stmt: _Stmt) -> None:
         name = node.this.name if isinstance(node.this, exp.Expression) else ""
         for state in b.tables.values():
             state.indexes = [i for i in state.indexes if i.name.lower() != name.lower()]
+    elif kind == "TRIGGER" and b.dialect == "sqlite":
+        targets = node.args.get("tables") or ([node.this] if node.this is not None else [])
+        names = {t.name.lower() for t in targets if isinstance(t, exp.Expression)}
+        for state in b.tables.values():
+            state.triggers = [t for t in state.triggers if t.name.lower() not in names]
+
+
+# --------------------------------------------------------------------------------------------- SQLite
+
+
+def _sqlite_column_clauses(state: _TableState, create_sql: str) -> None:
+    """COLLATE and generated columns as written (kind and text): the live adapter reads them the same way."""
+    clauses = column_clauses(create_sql)
+    for i, column in enumerate(state.columns):
+        clause = clauses.get(column.name.lower())
+        if clause is not None:
+            update = {
+                "collation": clause.collation,
+                "generated": clause.generated,
+                "generated_kind": clause.generated_kind,
+            }
+            state.columns[i] = column.model_copy(update=update)
+
+
+def _add_at(tokens: list[Token]) -> int:
+    """Index of the column definition in `ALTER TABLE t ADD [COLUMN] ...`."""
+    at = next((i for i, tok in enumerate(tokens) if _is_word(tok, "ADD")), len(tokens) - 1) + 1
+    return at + 1 if at < len(tokens) and _is_word(tokens[at], "COLUMN") else at
+
+
+def _create_sqlite_trigger(b: _Builder, stmt: _Stmt) -> None:
+    """CREATE TRIGGER on its table, as the live adapter reports it (TEMP triggers are not in the file)."""
+    read = read_trigger(stmt.text)
+    if read is None:
+        b.warn(stmt, "CREATE TRIGGER not understood")
+        return
+    if read.temporary:
+        return
+    state = b.find(None, read.table)
+    if state is None:
+        b.warn(stmt, f"CREATE TRIGGER on {read.table!r}, a table not defined earlier in this DDL")
+        return
+    trigger = Trigger(name=read.name, timing=read.timing, events=list(read.events), definition=read.definition)
+    state.triggers = [t for t in state.triggers if t.name.lower() != read.name.lower()] + [trigger]

@@ -1,4 +1,11 @@
-"""Schema diff, SQLite: deciding on and writing the table rebuild (SQLite docs, ALTER TABLE)."""
+"""Schema diff, SQLite: deciding on and writing the table rebuild (SQLite docs, ALTER TABLE), and triggers.
+
+Collations compare as SQLite applies them (no COLLATE is BINARY), a generated column that changes between STORED
+and VIRTUAL is a rebuild, and a STORED one is written STORED. Triggers of tables on both sides are compared by
+their normalised SQL: a changed one is dropped and created again where indexes are, a removed one is dropped
+before columns are, a new table's come after the tables, and a rebuilt table gets the target's triggers.
+Triggers on views are not compared (views are not).
+"""
 
 from __future__ import annotations
 
@@ -7,16 +14,19 @@ import re
 from dbspecialist.adapters.catalog import (
     Column,
     ForeignKey,
+    Trigger,
 )
 from dbspecialist.knowledge.migrations.diff_base import View
 from dbspecialist.knowledge.migrations.diff_constraints import DifferConstraints
 from dbspecialist.knowledge.migrations.diff_types import (
     SQLITE_OPTIONS,
+    strip_outer_parens,
+    text_expr,
 )
 
 
 class DifferSqlite(DifferConstraints):
-    """SQLite: when ALTER TABLE cannot make a change, the documented table rebuild."""
+    """SQLite: when ALTER TABLE cannot make a change, the documented table rebuild; triggers."""
 
     # ----------------------------------------------------------------- SQLite: the table rebuild
 
@@ -36,7 +46,8 @@ class DifferSqlite(DifferConstraints):
                 or self._nullable(old, cur) != self._nullable(new, tgt)
                 or self._default(old) != self._default(new)
                 or self._expr(old.generated) != self._expr(new.generated)
-                or self._collation_changed(old, new)
+                or {old.generated_kind, new.generated_kind} == {"stored", "virtual"}  # both known, changed
+                or self._sqlite_collation(old) != self._sqlite_collation(new)
             ):
                 return True
         for key in set(current) - set(wanted):
@@ -50,6 +61,19 @@ class DifferSqlite(DifferConstraints):
         inline = [id(fk) for fk in self._sqlite_inline_fks(cur, tgt).values()]
         new_fks = {self._fk_sig(fk, tgt, target=True) for fk in tgt.foreign_keys if id(fk) not in inline}
         return uniques[0] != uniques[1] or checks[0] != checks[1] or old_fks != new_fks
+
+    @staticmethod
+    def _sqlite_collation(column: Column) -> str:
+        """The collation SQLite applies: BINARY unless the column says otherwise (names ignore case)."""
+        return (column.collation or "binary").lower()
+
+    def _column_def(self, column: Column, view: View, *, inline_pk: str | None = None) -> str:
+        """The shared column definition; on SQLite a STORED generated column says so (VIRTUAL is the default)."""
+        text = super()._column_def(column, view, inline_pk=inline_pk)
+        if self.dialect == "sqlite" and column.generated is not None and column.generated_kind == "stored":
+            clause = f"GENERATED ALWAYS AS ({strip_outer_parens(column.generated)})"
+            text = text.replace(clause, f"{clause} STORED", 1)
+        return text
 
     def _sqlite_inline_fks(self, cur: View, tgt: View) -> dict[str, ForeignKey]:
         """New one-column foreign keys on new columns: `ADD COLUMN c ... REFERENCES p (id)` needs no rebuild."""
@@ -106,7 +130,44 @@ class DifferSqlite(DifferConstraints):
         ]
         for index in sorted(tgt.indexes, key=lambda i: self._key(i.name)):
             statements.append(self._create_index(tgt, index))
-        for trigger in cur.table.triggers:
-            if trigger.definition and trigger.definition.lstrip().upper().startswith("CREATE"):
-                statements.append(trigger.definition.strip().rstrip(";"))
+        statements += [self._create_trigger(t) for t in self._triggers(tgt)]
         return statements
+
+    # ----------------------------------------------------------------- SQLite: triggers
+
+    def _triggers(self, view: View) -> list[Trigger]:
+        """The triggers of a table that can be written out (their SQL is a CREATE TRIGGER), by name."""
+        found = [t for t in view.table.triggers if t.definition and t.definition.lstrip().upper().startswith("CREATE")]
+        return sorted(found, key=lambda t: self._key(t.name))
+
+    def _create_trigger(self, trigger: Trigger) -> str:
+        return (trigger.definition or "").strip().rstrip(";").strip()
+
+    def _trigger_sig(self, trigger: Trigger) -> str:
+        return " ".join(text_expr(self._create_trigger(trigger)).split())
+
+    def _create_tables(self, created: list[View]) -> None:
+        """New tables as the layer below writes them; on SQLite their triggers once every table exists."""
+        super()._create_tables(created)
+        if self.dialect == "sqlite":
+            for view in created:
+                self.out.indexes += [self._create_trigger(t) for t in self._triggers(view)]
+
+    def _diff_indexes(self, cur: View, tgt: View) -> None:
+        """Changed indexes (the layer below); on SQLite also the triggers, which hang off the table the same way."""
+        super()._diff_indexes(cur, tgt)
+        if self.dialect == "sqlite":
+            self._diff_triggers(cur, tgt)
+
+    def _diff_triggers(self, cur: View, tgt: View) -> None:
+        """Changed triggers dropped and created again, new ones created, removed ones dropped before columns."""
+        old = {self._key(t.name): t for t in self._triggers(cur)}
+        for trigger in self._triggers(tgt):
+            before = old.pop(self._key(trigger.name), None)
+            if before is not None and self._trigger_sig(before) == self._trigger_sig(trigger):
+                continue
+            if before is not None:
+                self.out.indexes.append(f"DROP TRIGGER {self._qualified(cur.schema, before.name)}")
+            self.out.indexes.append(self._create_trigger(trigger))
+        for trigger in old.values():
+            self.out.drop_indexes.append(f"DROP TRIGGER {self._qualified(cur.schema, trigger.name)}")

@@ -156,6 +156,7 @@ def add_column(
             default=definition.default,
             ordinal=len(found.columns),
             generated=definition.generated,
+            generated_kind=("stored" if definition.stored else "virtual") if definition.generated else None,
             collation=definition.collation,
         )
         foreign = [*found.foreign_keys, definition.references] if definition.references else found.foreign_keys

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from dbspecialist.adapters.catalog import Index
+from dbspecialist.adapters.catalog import Index, Trigger
+from dbspecialist.knowledge.ddl.sqlite_text import read_trigger
 from dbspecialist.knowledge.migrations.sqlite_render import create_index_sql
 from dbspecialist.knowledge.migrations.sqlite_state import SqlitePlanState
 from dbspecialist.knowledge.migrations.sqlite_statements import SqliteStatement
@@ -140,6 +141,10 @@ def create_object(state: SqlitePlanState, stmt: SqliteStatement) -> None:
         rollback=[f"DROP {what.upper()} {q(stmt.name or '?')};"],
     )
     state.groups.append(StepGroup("expand", [step]))
+    read = read_trigger(stmt.text) if what == "trigger" else None
+    if read is not None and not read.temporary:  # a later rebuild of the table recreates it as it is now
+        trigger = Trigger(name=read.name, timing=read.timing, events=list(read.events), definition=read.definition)
+        _track_trigger(state, read.name, read.table, trigger)
 
 
 def drop_object(state: SqlitePlanState, stmt: SqliteStatement) -> None:
@@ -166,6 +171,19 @@ def drop_object(state: SqlitePlanState, stmt: SqliteStatement) -> None:
         reversible=bool(rollback),
     )
     state.groups.append(StepGroup("contract", [step], stops_using=[name] if what == "view" else []))
+    if what == "trigger":
+        _track_trigger(state, name, None, None)
+
+
+def _track_trigger(state: SqlitePlanState, name: str, table: str | None, trigger: Trigger | None) -> None:
+    """Remove trigger `name` from the tracked schema, then add `trigger` to `table` (views included)."""
+    for tracked in (state.tables, state.views):
+        for key, owner in tracked.items():
+            kept = [t for t in owner.triggers if t.name.lower() != name.lower()]
+            if trigger is not None and table is not None and owner.name.lower() == table.lower():
+                kept.append(trigger)
+            if kept != owner.triggers:
+                tracked[key] = owner.model_copy(update={"triggers": kept})
 
 
 def other_statement(state: SqlitePlanState, stmt: SqliteStatement) -> None:

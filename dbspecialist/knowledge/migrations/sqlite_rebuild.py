@@ -54,8 +54,9 @@ def start_rebuild(state: SqlitePlanState, table: str) -> PendingRebuild:
             f"{found.name} is a virtual table (FTS, R-Tree, ...): it cannot be rebuilt column by column; "
             "create the new virtual table and copy the rows instead"
         )
-    live = state.ctx.catalog is not None and state.ctx.catalog.source == "live"
-    return PendingRebuild(table=found.name, model=model_from_table(found, triggers_known=live).copy_for_rebuild())
+    catalog = state.ctx.catalog  # the live adapter and SQLite DDL both list triggers; other DDL does not
+    known = catalog is not None and (catalog.source == "live" or catalog.engine == "sqlite")
+    return PendingRebuild(table=found.name, model=model_from_table(found, triggers_known=known).copy_for_rebuild())
 
 
 def fold_action(state: SqlitePlanState, rebuild: PendingRebuild, action: AlterAction) -> None:
@@ -218,16 +219,12 @@ def rebuild_steps(state: SqlitePlanState, rebuild: PendingRebuild, model: TableM
             "whether they were declared so, and SQLite otherwise allows NULL in a non-INTEGER key of a rowid table."
         )
     if not model.triggers_known:
-        notes.append("The catalog here lists no triggers (DDL input does not carry them): recreate any by hand.")
-    if any(c.generated is not None and c.stored is None for c in model.columns):
+        notes.append("The catalog here does not list triggers (it is not SQLite's): recreate any by hand.")
+    unknown = [c.name for c in model.columns if c.generated is not None and c.stored is None]
+    if unknown:
         notes.append(
-            "The catalog does not say whether the generated columns are STORED or VIRTUAL; they are written as "
-            "VIRTUAL: change that if they were STORED (see the saved definitions)."
-        )
-    if state.ctx.catalog is not None and state.ctx.catalog.source == "live":
-        notes.append(
-            "The live catalog does not report COLLATE clauses: add any the saved CREATE TABLE has (e.g. COLLATE "
-            "NOCASE) to the new definition before running it."
+            f"The catalog does not say whether the generated columns {', '.join(unknown)} are STORED or VIRTUAL; "
+            "they are written as VIRTUAL: change that if they were STORED (see the saved definitions)."
         )
     notes.append(
         "Index definitions are rebuilt from the catalog: per-column COLLATE in an index is not carried over; "

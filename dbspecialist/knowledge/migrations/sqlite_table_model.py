@@ -89,7 +89,7 @@ def model_from_table(table: Table, *, triggers_known: bool) -> TableModel:
             default=c.default,
             collation=c.collation,
             generated=c.generated,
-            stored=True if c.generated and re.search(r"\bSTORED\b", c.generated, re.I) else None,
+            stored=None if c.generated is None or c.generated_kind is None else c.generated_kind == "stored",
         )
         for c in sorted(table.columns, key=lambda c: c.ordinal if c.ordinal is not None else 0)
     ]
@@ -123,6 +123,7 @@ def table_from_model(model: TableModel, previous: Table | None) -> Table:
             default=c.default,
             ordinal=i,
             generated=c.generated,
+            generated_kind=None if c.generated is None or c.stored is None else "stored" if c.stored else "virtual",
             collation=c.collation,
         )
         for i, c in enumerate(model.columns)

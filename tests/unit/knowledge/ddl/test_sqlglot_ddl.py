@@ -392,6 +392,11 @@ def test_sqlite_schema_catalog() -> None:
              "source_line": 14},
             {"name": "ix_users_org", "columns": ["org_id", "LOWER(email)"], "source_line": 15},
         ],
+        "triggers": [
+            {"name": "tr_users", "timing": "AFTER", "events": ["INSERT"],
+             "definition": "CREATE TRIGGER tr_users AFTER INSERT ON users BEGIN UPDATE users SET email = lower(email) "
+                           "WHERE id = new.id; END"},
+        ],
         "options": {"autoincrement": "true"},
         "source_line": 4,
     }  # fmt: skip
