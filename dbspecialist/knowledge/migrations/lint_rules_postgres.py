@@ -17,6 +17,8 @@ from dbspecialist.knowledge.findings import Finding, RuleSpec
 from dbspecialist.knowledge.migrations import lint_rules_postgres_breaking as breaking
 from dbspecialist.knowledge.migrations import lint_rules_postgres_columns as columns
 from dbspecialist.knowledge.migrations import lint_rules_postgres_constraints as constraints
+from dbspecialist.knowledge.migrations import lint_rules_postgres_drops as drops
+from dbspecialist.knowledge.migrations import lint_rules_postgres_failures as failures
 from dbspecialist.knowledge.migrations import lint_rules_postgres_hygiene as hygiene
 from dbspecialist.knowledge.migrations import lint_rules_postgres_index as index
 from dbspecialist.knowledge.migrations import lint_rules_postgres_transactions as transactions
@@ -92,6 +94,9 @@ _TABLE: Final[tuple[tuple[RuleSpec, Check, frozenset[str] | None], ...]] = (
     (transactions.SET_LOCAL_OUTSIDE, transactions.check_set_local_outside, frozenset({"VariableSetStmt"})),
     (transactions.UNBATCHED_BACKFILL, transactions.check_unbatched_backfill, frozenset({"UpdateStmt", "DeleteStmt"})),
     (hygiene.WIDE_INDEX, hygiene.check_wide_index, frozenset({"IndexStmt"})),
+    (failures.ENUM_VALUE_UNCOMMITTED, failures.check_enum_value_uncommitted, _ALL),
+    (failures.NOT_NULL_CONSTRAINT_BEFORE_18, failures.check_not_null_constraint_before_18, _COLUMNS),
+    (drops.DROP_CONSTRAINT, drops.check_drop_constraint, _ALTER),
 )
 
 RULES: Final[tuple[tuple[RuleSpec, Check], ...]] = tuple(
@@ -143,6 +148,7 @@ _SQUAWK: Final[dict[str, tuple[str, ...]]] = {
     "MIG039": ("prefer-repack",),
     "MIG040": ("require-lock-timeout", "require-timeout-settings"),
     "MIG041": ("require-statement-timeout", "require-timeout-settings"),
+    "MIG053": ("ban-drop-constraint",),
 }
 SQUAWK_NAMES: Final[dict[str, tuple[str, ...]]] = {rule.id: _SQUAWK.get(rule.id, ()) for rule, _check in RULES}
 
@@ -222,6 +228,11 @@ def lint_postgres(
         for check in always:
             findings.extend(check(statement, state))
         state.advance(statement)
+    if errors and not failures.parser_reads_pg18():  # an older pglast cannot read PostgreSQL 18's NOT NULL form
+        unparsed, notes = failures.unparsed_not_null(_unparsed_pieces(sql), state)
+        errors.extend(notes)
+        if any(rule.id == failures.NOT_NULL_CONSTRAINT_BEFORE_18.id for rule, _check in rules):
+            findings.extend(unparsed)
     return len(statements), findings, errors
 
 
@@ -291,6 +302,24 @@ def _scanner_chunks(sql: str) -> list[tuple[int, int]] | None:
     if sql[start:].strip():
         chunks.append((start, len(sql)))
     return chunks
+
+
+def _unparsed_pieces(sql: str) -> list[tuple[int, str]]:
+    """(first line, text without leading comments) of each `;`-terminated piece PostgreSQL's grammar rejects."""
+    import re
+
+    pieces: list[tuple[int, str]] = []
+    for first, stop in _scanner_chunks(sql) or []:
+        lead = re.match(r"(?:\s+|--[^\n]*|/\*.*?\*/)*", sql[first:stop], re.DOTALL)
+        start = first + (lead.end() if lead else 0)
+        text = sql[start:stop].rstrip().rstrip(";")
+        if not text:
+            continue
+        try:
+            split_postgres(text)
+        except MigrationInputError:
+            pieces.append((sql.count("\n", 0, start) + 1, text))
+    return pieces
 
 
 def _shift_line(message: str, offset: int) -> str:

@@ -12,16 +12,16 @@ from collections.abc import Iterator
 from typing import Any, Final
 
 from dbspecialist.knowledge.findings import Finding, Fix, Severity
+from dbspecialist.knowledge.migrations.lint_rules_postgres_coltypes import ColumnUse, type_base
 from dbspecialist.knowledge.migrations.lint_rules_postgres_core import (
-    ColumnUse,
     LintState,
     finding,
     ident,
     lock_evidence,
     short,
     spec,
-    type_base,
 )
+from dbspecialist.knowledge.migrations.lint_rules_postgres_failures import table_not_null_constraints
 from dbspecialist.knowledge.migrations.pg_classify import ClassifiedOp
 from dbspecialist.knowledge.migrations.pg_locks import ACCESS_EXCLUSIVE
 from dbspecialist.knowledge.migrations.pg_statements import PgStatement
@@ -428,13 +428,20 @@ def check_set_not_null(statement: PgStatement, state: LintState) -> Iterator[Fin
     ```
 
     ## Notes
-    Not flagged when the file validates a `CHECK (col IS NOT NULL)` first (12+), or for tables created in the file.
+    Not flagged when the file validates a `CHECK (col IS NOT NULL)` first (12+), or on 18+ a NOT NULL constraint
+    added NOT VALID, or for tables created in the file. Before 18, `ADD CONSTRAINT c NOT NULL col` is MIG052.
     When the file validates a constraint added by an earlier migration, we cannot see its expression and lower
     the severity to low (squawk assumes it is the right one and stays silent). Same as squawk's
     adding-not-nullable-field and strong_migrations' change_column_null check.
     """
+    before_18 = state.version < NOT_NULL_NOT_VALID_SINCE
+    table_form = {column.lower() for column, _con in table_not_null_constraints(statement)} if before_18 else set()
     for op in _ops(state, statement, "set_not_null"):
         column = op.column or ""
+        if column.lower() in table_form:
+            continue  # `ADD CONSTRAINT c NOT NULL col` is a syntax error before 18 (MIG052), not a scan
+        if not before_18 and (short(op.table).lower(), column.lower()) in state.not_null_validated:
+            continue  # a NOT NULL constraint added NOT VALID and validated earlier in the file already holds
         maybe_proven = short(op.table).lower() in state.validated_elsewhere
         evidence = {**lock_evidence(ACCESS_EXCLUSIVE), "column": column, **state.version_evidence()}
         if maybe_proven:

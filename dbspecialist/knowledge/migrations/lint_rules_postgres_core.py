@@ -18,6 +18,8 @@ from typing import Any, Final, Literal
 
 from dbspecialist.knowledge.findings import Finding, Fix, RuleSpec, Severity
 from dbspecialist.knowledge.migrations import pg_locks
+from dbspecialist.knowledge.migrations.lint_rules_postgres_coltypes import ColumnUse, column_uses, make_type
+from dbspecialist.knowledge.migrations.lint_rules_postgres_coltypes import enum_name as enum_name
 from dbspecialist.knowledge.migrations.pg_classify import ClassifiedOp, SchemaState, operation
 from dbspecialist.knowledge.migrations.pg_statements import PgStatement, deparse, relation_name, transaction_kind
 from dbspecialist.knowledge.migrations.versions import Version, version_text
@@ -89,110 +91,6 @@ def dotted_name(parts: Any) -> str:
     return ".".join(str(part.sval) for part in parts)
 
 
-def enum_name(value: Any) -> str:
-    return str(getattr(value, "name", value))
-
-
-# ----------------------------------------------------------------------------------------------- types
-
-
-def type_base(type_node: Any) -> str:
-    """The type's own name, lower-cased, without schema ('pg_catalog.int4' → 'int4')."""
-    names = getattr(type_node, "names", None) or ()
-    return str(names[-1].sval).lower() if names else ""
-
-
-def type_mods(type_node: Any) -> tuple[int, ...]:
-    mods: list[int] = []
-    for mod in getattr(type_node, "typmods", None) or ():
-        value = getattr(getattr(mod, "val", None), "ival", None)
-        if isinstance(value, int):
-            mods.append(value)
-    return tuple(mods)
-
-
-def is_array(type_node: Any) -> bool:
-    return bool(getattr(type_node, "arrayBounds", None))
-
-
-def make_type(name: str, *mods: int, schema: str | None = "pg_catalog", array: bool = False) -> Any:
-    """A pglast TypeName node ('int8', 'timestamptz', 'text' ...) for rewritten statements."""
-    from pglast import ast
-
-    names = tuple(ast.String(sval=part) for part in ((schema, name) if schema else (name,)))
-    return ast.TypeName(
-        names=names,
-        typemod=-1,
-        typmods=tuple(ast.A_Const(val=ast.Integer(ival=m)) for m in mods) or None,
-        arrayBounds=(ast.Integer(ival=-1),) if array else None,
-    )
-
-
-@dataclass(frozen=True)
-class ColumnUse:
-    """A column definition a statement introduces: CREATE TABLE, ADD COLUMN, or the new type of ALTER TYPE."""
-
-    table: str
-    column: str
-    type_node: Any
-    origin: Literal["create_table", "add_column", "alter_type"]
-    position: int  # index in CreateStmt.tableElts or AlterTableStmt.cmds
-    definition: Any  # the ColumnDef
-    key: bool  # primary key, identity, serial, foreign key, or named like an id
-
-
-def _is_key_column(name: str, definition: Any, primary: set[str]) -> bool:
-    if name.lower() == "id" or name.lower().endswith("_id") or name.lower() in primary:
-        return True
-    for con in getattr(definition, "constraints", None) or ():
-        if enum_name(con.contype) in ("CONSTR_PRIMARY", "CONSTR_IDENTITY", "CONSTR_FOREIGN", "CONSTR_UNIQUE"):
-            return True
-    return type_base(definition.typeName) in SERIAL_TYPES if definition.typeName is not None else False
-
-
-SERIAL_TYPES: Final = frozenset({"serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"})
-
-
-def column_uses(statement: PgStatement) -> list[ColumnUse]:
-    """Every column definition in a CREATE TABLE or ALTER TABLE (ADD COLUMN, ALTER COLUMN TYPE)."""
-    node: Any = statement.node
-    kind = statement.kind
-    uses: list[ColumnUse] = []
-    if kind == "CreateStmt":
-        table = relation_name(node.relation)
-        primary = _table_primary_key(node)
-        for position, element in enumerate(node.tableElts or ()):
-            if type(element).__name__ == "ColumnDef" and element.typeName is not None:
-                name = str(element.colname)
-                key = _is_key_column(name, element, primary)
-                uses.append(ColumnUse(table, name, element.typeName, "create_table", position, element, key))
-    elif kind == "AlterTableStmt" and enum_name(node.objtype) == "OBJECT_TABLE":
-        table = relation_name(node.relation)
-        for position, cmd in enumerate(node.cmds or ()):
-            sub = enum_name(cmd.subtype)
-            if sub == "AT_AddColumn" and cmd.def_ is not None:
-                name = str(cmd.def_.colname)
-                key = _is_key_column(name, cmd.def_, set())
-                uses.append(ColumnUse(table, name, cmd.def_.typeName, "add_column", position, cmd.def_, key))
-            elif sub == "AT_AlterColumnType" and cmd.def_ is not None:
-                name = str(cmd.name)
-                key = _is_key_column(name, cmd.def_, set())
-                uses.append(ColumnUse(table, name, cmd.def_.typeName, "alter_type", position, cmd.def_, key))
-    return uses
-
-
-def _table_primary_key(node: Any) -> set[str]:
-    keys: set[str] = set()
-    for element in node.tableElts or ():
-        if type(element).__name__ == "Constraint" and enum_name(element.contype) in (
-            "CONSTR_PRIMARY",
-            "CONSTR_FOREIGN",
-        ):
-            for key in list(element.keys or ()) + list(getattr(element, "fk_attrs", None) or ()):
-                keys.add(str(key.sval).lower())
-    return keys
-
-
 def alter_cmds(statement: PgStatement) -> list[tuple[int, str, Any]]:
     """(position, subtype name, cmd) for an ALTER TABLE on a table; [] for anything else."""
     node: Any = statement.node
@@ -255,6 +153,8 @@ class Transaction:
     not_valid: dict[str, int] = field(default_factory=dict)  # constraint name (lower) → line added NOT VALID
     several_reported: bool = False
     by_tool: bool = False  # opened by the migration tool around the file (assume_in_transaction)
+    enum_types: set[str] = field(default_factory=set)  # enum types created here (lower, unqualified)
+    enum_values: dict[tuple[str, str], int] = field(default_factory=dict)  # (type, value) → index of ADD VALUE
 
     def blocking_locks(self) -> dict[str, HeldLock]:
         return {table: held for table, held in self.locks.items() if pg_locks.blocks(held.mode) != "nothing"}
@@ -293,6 +193,9 @@ class LintState:
     dropped_indexes: set[str] = field(default_factory=set)  # DROP INDEX IF EXISTS seen (lower, unqualified)
     validated_elsewhere: set[str] = field(default_factory=set)  # tables with VALIDATE of a constraint added earlier
     new_views: set[str] = field(default_factory=set)  # views created in the file (lower, unqualified)
+    not_null_proofs: set[str] = field(default_factory=set)  # CHECKs that let a SET NOT NULL skip its scan (lower)
+    not_null_not_valid: dict[str, tuple[str, str]] = field(default_factory=dict)  # 18+: name → (table, column)
+    not_null_validated: set[tuple[str, str]] = field(default_factory=set)  # 18+: (table, column) proven non-null
     _columns: list[ColumnUse] | None = None
     _template: tuple[str, list[str]] | None = None
 
@@ -395,17 +298,26 @@ class LintState:
                 self._setting(setting)
         if self.transaction is not None and kind != "TransactionStmt":
             self._hold_locks(statement)
+            if kind in ("CreateEnumStmt", "AlterEnumStmt"):
+                self._enum(statement.node)
         for op in self.ops:
-            if op.kind == "add_check_not_valid" or op.kind == "add_foreign_key_not_valid":
-                name = op.detail.get("name")
-                if isinstance(name, str) and self.transaction is not None:
-                    self.transaction.not_valid[name.lower()] = statement.line
+            if op.kind in ("add_check_not_valid", "add_foreign_key_not_valid", "add_not_null_not_valid"):
+                added = op.detail.get("name")
+                if isinstance(added, str) and self.transaction is not None:
+                    self.transaction.not_valid[added.lower()] = statement.line
             elif op.kind == "drop_constraint" and op.detail.get("if_exists"):
                 self.dropped_constraints.add(str(op.detail.get("name")).lower())
             elif op.kind.startswith("drop_index") and op.detail.get("if_exists"):
                 self.dropped_indexes.add(short(str(op.detail.get("index"))).lower())
             elif op.kind == "validate_constraint" and "constraint" not in op.detail:
                 self.validated_elsewhere.add(short(op.table).lower())
+            elif op.kind == "set_not_null_proven":
+                self.not_null_proofs.add(str(op.detail.get("proven_by")).lower())
+            name = str(op.detail.get("name") or "").lower()
+            if op.kind == "add_not_null_not_valid" and name and op.column:
+                self.not_null_not_valid[name] = (short(op.table).lower(), op.column.lower())
+            elif op.kind == "validate_constraint" and name in self.not_null_not_valid:
+                self.not_null_validated.add(self.not_null_not_valid[name])
 
     def assume_transaction(self) -> None:
         """The migration tool wraps the whole file in one transaction (Rails, Django, Flyway ...)."""
@@ -423,6 +335,15 @@ class LintState:
             if getattr(statement.node, "chain", False):
                 self.transactions += 1
                 self.transaction = Transaction(self.transactions, statement.line)
+
+    def _enum(self, node: Any) -> None:
+        """Note an enum type created, or a value added to one, in the open transaction (MIG051)."""
+        assert self.transaction is not None
+        type_name = short(dotted_name(node.typeName)).lower()
+        if type(node).__name__ == "CreateEnumStmt":
+            self.transaction.enum_types.add(type_name)
+        elif node.newVal and not node.oldVal and type_name not in self.transaction.enum_types:
+            self.transaction.enum_values.setdefault((type_name, str(node.newVal)), self.index)
 
     def _setting(self, node: Any) -> None:
         name = str(node.name or "").lower()

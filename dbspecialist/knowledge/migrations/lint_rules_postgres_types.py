@@ -10,16 +10,18 @@ from collections.abc import Callable, Iterator
 from typing import Any, Final
 
 from dbspecialist.knowledge.findings import Finding, Fix, RuleSpec, Severity
-from dbspecialist.knowledge.migrations.lint_rules_postgres_core import (
+from dbspecialist.knowledge.migrations.lint_rules_postgres_coltypes import (
     SERIAL_TYPES,
     ColumnUse,
-    LintState,
-    finding,
     is_array,
     make_type,
-    spec,
     type_base,
     type_mods,
+)
+from dbspecialist.knowledge.migrations.lint_rules_postgres_core import (
+    LintState,
+    finding,
+    spec,
 )
 from dbspecialist.knowledge.migrations.pg_statements import PgStatement
 

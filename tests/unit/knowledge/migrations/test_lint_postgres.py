@@ -21,8 +21,10 @@ from dbspecialist.knowledge.migrations.lint_rules_postgres import (
     parse_tolerant,
 )
 
-# squawk 2.x, crates/squawk_linter/src/lib.rs: 38 rules plus the require-timeout-settings alias.
+# squawk 2.x, crates/squawk_linter/src/lib.rs: 38 rules plus the require-timeout-settings alias, and 2.70's
+# ban-drop-constraint (on by default).
 SQUAWK_RULES = {
+    "ban-drop-constraint",
     "require-concurrent-index-creation",
     "require-concurrent-index-deletion",
     "constraint-missing-not-valid",
@@ -79,7 +81,7 @@ def lines(sql: str, rule_id: str, version: str | None = None, **kwargs: object) 
 
 def test_rule_ids_are_unique_sequential_and_in_the_postgres_range() -> None:
     ids = [rule.id for rule, _check in RULES]
-    assert len(ids) == len(set(ids)) == 50
+    assert len(ids) == len(set(ids)) == 53
     assert all(re.fullmatch(r"MIG0\d\d", rule_id) for rule_id in ids)
     assert ids == sorted(ids)
     names = [rule.name for rule, _check in RULES]
@@ -233,9 +235,9 @@ def test_rule_fires_exactly_on_expected_lines(rule_id: str, sql: str, expected: 
 
 
 def test_every_rule_has_a_positive_and_a_negative_case_somewhere() -> None:
-    from tests.unit.knowledge.migrations import test_lint_columns, test_lint_transactions
+    from tests.unit.knowledge.migrations import test_lint_columns, test_lint_failures, test_lint_transactions
 
-    all_cases = CASES + test_lint_columns.CASES + test_lint_transactions.CASES
+    all_cases = CASES + test_lint_columns.CASES + test_lint_transactions.CASES + test_lint_failures.CASES
     positive = {rule_id for rule_id, _sql, expected, _v in all_cases if expected}
     negative = {rule_id for rule_id, _sql, expected, _v in all_cases if not expected}
     every = {rule.id for rule, _check in RULES} - OPT_IN  # opt-in rules: test_schema_qualification_is_opt_in
