@@ -20,7 +20,7 @@ import time
 import weakref
 from collections import defaultdict
 from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Any, Final
+from typing import Any, Final, Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import aiomysql
@@ -728,6 +728,7 @@ def _build_catalog(
                 ordinal=_int(ordinal),
                 identity="by default" if "auto_increment" in extra_text else None,
                 generated=generated,
+                generated_kind=_generated_kind(extra_text) if generated else None,
                 collation=collation,
                 comment=comment or None,
             )
@@ -912,3 +913,10 @@ def _build_catalog(
         sequences=sequences,
         round_trips=trips,
     )
+
+
+def _generated_kind(extra: str) -> Literal["stored", "virtual"] | None:
+    """information_schema EXTRA: 'STORED GENERATED' / 'VIRTUAL GENERATED' (MySQL), 'PERSISTENT'/'VIRTUAL' (MariaDB)."""
+    if "stored" in extra or "persistent" in extra:
+        return "stored"
+    return "virtual" if "virtual" in extra else None

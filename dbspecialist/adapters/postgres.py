@@ -116,7 +116,7 @@ SELECT a.attrelid::int8 AS oid, a.attnum::int AS ordinal, a.attname::text AS nam
        pg_catalog.format_type(a.atttypid, a.atttypmod) AS data_type, NOT a.attnotnull AS nullable,
        CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) END AS "default",
        CASE WHEN a.attgenerated <> '' THEN pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) END AS generated,
-       a.attidentity::text AS identity,
+       a.attidentity::text AS identity, a.attgenerated::text AS generated_kind,
        CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation THEN co.collname::text END AS collation,
        pg_catalog.col_description(a.attrelid, a.attnum) AS comment
 FROM pg_catalog.pg_attribute a
@@ -767,6 +767,7 @@ def _build_catalog(
                 ordinal=c["ordinal"],
                 identity={"a": "always", "d": "by default"}.get(c["identity"] or ""),  # type: ignore[arg-type]
                 generated=c["generated"],
+                generated_kind={"s": "stored", "v": "virtual"}.get(c["generated_kind"] or ""),  # type: ignore[arg-type]
                 collation=c["collation"],
                 comment=c["comment"],
             )

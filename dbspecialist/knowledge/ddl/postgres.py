@@ -153,6 +153,7 @@ class _Col:
     default: str | None = None
     identity: str | None = None
     generated: str | None = None
+    generated_kind: str | None = None
     collation: str | None = None
     comment: str | None = None
 
@@ -571,6 +572,8 @@ class _Builder:
             self._make_identity(table, column, node)
         elif contype == "CONSTR_GENERATED" and column is not None:
             column.generated = self._inside_parens(node.location) or self._deparse(node.raw_expr)
+            # 's' or 'v' (VIRTUAL, PostgreSQL 18); parsers before 18's grammar have no field: always stored then.
+            column.generated_kind = "virtual" if getattr(node, "generated_kind", "s") == "v" else "stored"
         elif contype == "CONSTR_CHECK":
             self._add_check(table, node, column)
         elif contype in ("CONSTR_PRIMARY", "CONSTR_UNIQUE"):
@@ -1131,6 +1134,7 @@ class _Builder:
                     ordinal=ordinal,
                     identity=c.identity,  # type: ignore[arg-type]
                     generated=c.generated,
+                    generated_kind=c.generated_kind,  # type: ignore[arg-type]
                     collation=c.collation,
                     comment=c.comment,
                     source_line=c.line,

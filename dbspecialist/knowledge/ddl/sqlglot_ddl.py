@@ -1084,6 +1084,7 @@ def _add_column(
     default: str | None = None
     identity: str | None = None
     generated: str | None = None
+    generated_kind: str | None = None
     collation: str | None = None
     charset: str | None = None
     comment: str | None = None
@@ -1104,10 +1105,12 @@ def _add_column(
         elif isinstance(kind, exp.GeneratedAsIdentityColumnConstraint):
             if kind.args.get("expression") is not None:
                 generated = b.sql(kind.args["expression"])
+                generated_kind = "virtual" if b.dialect == "mysql" else None  # MySQL's default when not said
             else:
                 identity = _identity_kind(b, kind)
         elif isinstance(kind, exp.ComputedColumnConstraint):
             generated = b.sql(kind.this)
+            generated_kind = "stored" if kind.args.get("persisted") else "virtual"  # MySQL: VIRTUAL when not said
             if kind.args.get("not_null"):
                 nullable = False
         elif isinstance(kind, exp.CollateColumnConstraint):
@@ -1140,6 +1143,7 @@ def _add_column(
         ordinal=len(state.columns) + 1,
         identity=identity,  # type: ignore[arg-type]
         generated=generated,
+        generated_kind=generated_kind,  # type: ignore[arg-type]
         collation=collation,
         comment=comment,
         source_line=line,

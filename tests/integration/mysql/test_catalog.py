@@ -33,6 +33,7 @@ async def test_catalog_of_the_shop(mysql_db: str) -> None:
     assert cols["name"].comment == "display name" and cols["email"].collation == "utf8mb4_bin"
     assert cols["status"].default in ("'new'", "new") and cols["email"].default is None
     assert cols["name_upper"].generated and "`name`" in cols["name_upper"].generated
+    assert cols["name_upper"].generated_kind == "virtual" and cols["name"].generated_kind is None
     assert customers.primary_key and customers.primary_key.columns == ["id"]
     assert [u.columns for u in customers.unique_constraints] == [["email"]]
     indexes = {i.name: i for i in customers.indexes}

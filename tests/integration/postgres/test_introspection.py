@@ -60,6 +60,7 @@ async def test_catalog_has_every_object_kind(adapter: PostgresAdapter, schema: s
     assert cols["id"].identity == "always" and not cols["id"].nullable and cols["id"].data_type == "bigint"
     assert cols["email"].collation == "C" and cols["email"].comment == "login"
     assert cols["name"].default == "'anon'::text" and cols["name_upper"].generated == "upper(name)"
+    assert cols["name_upper"].generated_kind == "stored" and cols["name"].generated_kind is None
     assert customer.comment == "people who buy"
     assert customer.primary_key is not None and customer.primary_key.columns == ["id"]
     assert [u.columns for u in customer.unique_constraints] == [["email"]]

@@ -325,6 +325,7 @@ def test_columns_types_defaults_generated_collation_comments(parsed: ParsedSchem
             name="full_name",
             data_type="text",
             generated="(name || ' x'::text)",
+            generated_kind="stored",
             ordinal=8,
             source_line=line_of("full_name text GENERATED"),
         ),

@@ -582,3 +582,10 @@ def test_arbitrary_text_never_raises(dialect: str, text: str) -> None:
     parsed = parse_ddl(text, dialect)
     assert parsed.catalog.source == "ddl"
     assert all(w.line >= 1 for w in parsed.warnings)
+
+
+def test_mysql_generated_columns_say_stored_or_virtual() -> None:
+    ddl = "CREATE TABLE t (a INT, b INT AS (a * 2) STORED, c INT AS (a) VIRTUAL, d INT GENERATED ALWAYS AS (a + 1));"
+    (table,) = parse_ddl(ddl, "mysql").catalog.tables
+    kinds = {c.name: (c.generated is not None, c.generated_kind) for c in table.columns}
+    assert kinds == {"a": (False, None), "b": (True, "stored"), "c": (True, "virtual"), "d": (True, "virtual")}
