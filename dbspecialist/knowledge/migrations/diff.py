@@ -18,10 +18,10 @@
 PostgreSQL indexes are written as plain `CREATE INDEX`: the planner decides on CONCURRENTLY. Renames cannot be told
 from two schemas: a column that disappears while another of the same type appears is a drop plus an add (the
 planner warns about it). Views, comments, privileges, enum and domain types and the objects a partition or
-inheritance child takes from its parent are not compared; triggers are compared on SQLite only (by their
-normalised SQL: a changed one is dropped and re-created, see `diff_sqlite`). Names compare as the engine compares them: exactly
-on PostgreSQL (the catalog holds the folded names), case-insensitively for columns, indexes and constraints on
-MySQL (tables exactly first, then ignoring case) and for everything on SQLite. Types compare by meaning, not
+inheritance child takes from its parent are not compared; triggers are compared on SQLite only (by their normalised
+SQL: a changed one is dropped and re-created, see `diff_sqlite`). Names compare as the engine compares them:
+exactly on PostgreSQL (the catalog holds the folded names), case-insensitively for columns, indexes and constraints
+on MySQL (tables exactly first, then ignoring case) and for everything on SQLite. Types compare by meaning, not
 spelling (`int4` = `integer`, `varchar(10)` = `character varying(10)`, `bool` = `boolean`; MySQL display widths,
 `tinyint(1)` and MariaDB's JSON-as-LONGTEXT are read back), and expressions (defaults, CHECK, generated columns,
 index columns and predicates) by their parse tree on PostgreSQL and by a normalised text elsewhere, so that a live

@@ -183,26 +183,53 @@ def catalog_column(schema: Catalog | None, table: str | None, column: str) -> Co
     return next((c for c in found.columns if c.name.lower() == low), None)
 
 
-def table_of(column: exp.Column, schema: Catalog | None) -> str | None:
-    """The real table an (un)qualified column belongs to, or None when it cannot be told."""
+def _bare_columns(node: exp.Expr) -> exp.Expr:
+    """A copy of `node` whose columns lose their table/alias qualifier (`o.note` → `note`)."""
+    copy = node.copy()
+    for column in copy.find_all(exp.Column):
+        for part in ("table", "db", "catalog"):
+            column.set(part, None)
+    return copy
+
+
+def _as_table(node: exp.Expr) -> exp.Table | None:
+    return node if isinstance(node, exp.Table) and isinstance(node.this, exp.Identifier) else None
+
+
+def _source_of(column: exp.Column, schema: Catalog | None) -> exp.Table | None:
+    """The table node (as written in FROM/JOIN) an (un)qualified column belongs to, or None when it cannot be told."""
     select = _enclosing_select(column)
     while select is not None:
         sources = _direct_sources(select)
         if column.table:
             for alias, source in sources:
                 if alias.lower() == column.table.lower():
-                    return _real_table(source)
+                    return _as_table(source)
         else:
-            tables = [t for t in (_real_table(s) for _, s in sources) if t is not None]
+            tables = [t for t in (_as_table(s) for _, s in sources) if t is not None]
             if len(sources) == 1 and len(tables) == 1:
                 return tables[0]
             if schema is not None:
-                having = [t for t in tables if catalog_column(schema, t, column.name) is not None]
+                having = [t for t in tables if catalog_column(schema, t.name, column.name) is not None]
                 if len(having) == 1:
                     return having[0]
             return None
         select = _enclosing_select(select)
     return None
+
+
+def table_of(column: exp.Column, schema: Catalog | None) -> str | None:
+    """The real table (bare name) an (un)qualified column belongs to, or None when it cannot be told."""
+    source = _source_of(column, schema)
+    return _real_table(source) if source is not None else None
+
+
+def table_sql(column: exp.Column, schema: Catalog | None, engine: str) -> str | None:
+    """That table as the query names it (`shop.orders` stays qualified), quoted for `engine`, for fix DDL."""
+    source = _source_of(column, schema)
+    if source is None:
+        return None
+    return ".".join(quote_ident(part, engine) for part in (source.db, source.name) if part)
 
 
 def _indexes_leading_with(schema: Catalog | None, table: str | None, column: str) -> list[str]:
@@ -560,7 +587,7 @@ def check_non_sargable(root: exp.Expr, text: str, line: int, schema: Catalog | N
                 if column is None:
                     continue
                 table = table_of(column, schema)
-                side_sql = _sql(_unparen(side), dialect)
+                side_sql = _sql(_bare_columns(_unparen(side)), dialect)  # as an index expression: no alias
                 if _has_expression_index(schema, table, side_sql):
                     continue
                 indexed = _indexes_leading_with(schema, table, column.name)
@@ -576,7 +603,7 @@ def check_non_sargable(root: exp.Expr, text: str, line: int, schema: Catalog | N
                     )
                 elif table is not None and engine in ("postgresql", "mysql", "sqlite"):
                     name = index_name(table, [re.sub(r"\W+", "_", side_sql)[:40]])
-                    target = quote_ident(table, engine)
+                    target = table_sql(column, schema, engine) or quote_ident(table, engine)
                     if engine == "postgresql":
                         ddl = f"CREATE INDEX CONCURRENTLY {name} ON {target} (({side_sql}));"
                     elif engine == "mysql":
@@ -798,6 +825,7 @@ def check_or_across_columns(
                 continue
             tables = {table_of(c, schema) for c in columns}
             table = next(iter(tables)) if len(tables) == 1 else None
+            target = (table_sql(columns[0], schema, engine) or quote_ident(table, engine)) if table else ""
             if (
                 engine == "postgresql"
                 and schema is not None
@@ -824,7 +852,7 @@ def check_or_across_columns(
                     statements=[_sql(exp.union(first, second, distinct=False), dialect) + ";"]
                     + [
                         f"CREATE INDEX{' CONCURRENTLY' if engine == 'postgresql' else ''} "
-                        f"{index_name(table, [n])} ON {quote_ident(table, engine)} ({quote_ident(n, engine)});"
+                        f"{index_name(table, [n])} ON {target} ({quote_ident(n, engine)});"
                         for n in names
                         if table is not None and not _indexes_leading_with(schema, table, n)
                     ],
@@ -900,13 +928,14 @@ def check_leading_wildcard(
         table = table_of(column, schema) if column is not None else None
         fix = None
         if column is not None and table is not None:
+            on = table_sql(column, schema, engine) or quote_ident(table, engine)
             if engine == "postgresql":
                 fix = Fix(
                     title=f"Add a trigram GIN index on {table}.{column.name}",
                     statements=[
                         "CREATE EXTENSION IF NOT EXISTS pg_trgm;",
                         f"CREATE INDEX CONCURRENTLY {index_name(table, [column.name], 'trgm_idx')} ON "
-                        f"{quote_ident(table, engine)} USING gin ({quote_ident(column.name, engine)} gin_trgm_ops);",
+                        f"{on} USING gin ({quote_ident(column.name, engine)} gin_trgm_ops);",
                     ],
                     safety="safe",
                     note="Trigram indexes serve LIKE/ILIKE with any wildcard position (patterns of 3+ characters).",
@@ -915,7 +944,7 @@ def check_leading_wildcard(
                 fix = Fix(
                     title=f"Add a FULLTEXT index on {table}.{column.name} and search with MATCH ... AGAINST",
                     statements=[
-                        f"ALTER TABLE {quote_ident(table, engine)} ADD FULLTEXT INDEX "
+                        f"ALTER TABLE {on} ADD FULLTEXT INDEX "
                         f"{index_name(table, [column.name], 'ft')} ({quote_ident(column.name, engine)});"
                     ],
                     safety="display-only",

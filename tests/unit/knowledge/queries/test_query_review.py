@@ -526,3 +526,33 @@ def test_sql_shaped_noise_never_raises(dialect: str, parts: list[str], with_sche
 def test_arbitrary_text_never_raises(dialect: str, text: str) -> None:
     review = review_queries(text, dialect)
     assert review.statements >= 0
+
+
+@pytest.mark.parametrize(
+    ("dialect", "sql", "expected"),
+    [
+        (
+            "postgres",
+            "SELECT id FROM shop.orders o WHERE lower(o.note) = 'x'",
+            "CREATE INDEX CONCURRENTLY orders_lower_note_idx ON shop.orders ((LOWER(note)));",
+        ),
+        (
+            "postgres",
+            "SELECT id FROM shop.orders WHERE note LIKE '%x'",
+            "CREATE INDEX CONCURRENTLY orders_note_trgm_idx ON shop.orders USING gin (note gin_trgm_ops);",
+        ),
+        (
+            "mysql",
+            "SELECT id FROM shop.orders WHERE note LIKE '%x'",
+            "ALTER TABLE shop.orders ADD FULLTEXT INDEX orders_note_ft (note);",
+        ),
+        (
+            "postgres",
+            "SELECT id FROM orders WHERE lower(note) = 'x'",
+            "CREATE INDEX CONCURRENTLY orders_lower_note_idx ON orders ((LOWER(note)));",
+        ),
+    ],
+)
+def test_index_fixes_name_the_table_as_the_query_does(dialect: str, sql: str, expected: str) -> None:
+    statements = [s for f in review_queries(sql, dialect).findings if f.fix for s in f.fix.statements]
+    assert expected in statements
