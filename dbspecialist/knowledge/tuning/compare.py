@@ -27,10 +27,22 @@ def live_value(engine: str, value: str | None, unit: str | None) -> str | None:
     if value is None:
         return None
     if engine == "postgresql" and unit in _PG_UNITS and value.lstrip("-").isdigit() and int(value) >= 0:
-        return f"{int(value) * _PG_UNITS[unit]}B"
+        return _largest_unit(int(value) * _PG_UNITS[unit], _SIZE_NAMES)
     if engine == "postgresql" and unit in _PG_TIME and value.lstrip("-").isdigit():
-        return f"{int(value) * _PG_TIME[unit]}ms" if int(value) >= 0 else value
+        return _largest_unit(int(value) * _PG_TIME[unit], _TIME_NAMES) if int(value) >= 0 else value
     return value
+
+
+# PostgreSQL's own spellings, largest first: a value is shown in the largest unit that divides it (as SHOW does).
+_SIZE_NAMES = (("TB", 1024**4), ("GB", 1024**3), ("MB", 1024**2), ("kB", 1024), ("B", 1))
+_TIME_NAMES = (("d", 86_400_000), ("h", 3_600_000), ("min", 60_000), ("s", 1000), ("ms", 1))
+
+
+def _largest_unit(amount: int, names: tuple[tuple[str, int], ...]) -> str:
+    for name, size in names:
+        if amount and amount % size == 0:
+            return f"{amount // size}{name}"
+    return f"{amount}{names[-1][0]}"
 
 
 def same(recommended: str, live: str) -> bool:

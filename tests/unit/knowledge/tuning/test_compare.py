@@ -1,0 +1,34 @@
+"""Live PostgreSQL settings are shown as SHOW prints them, and compare with recommendations by meaning."""
+
+from __future__ import annotations
+
+import pytest
+
+from dbspecialist.knowledge.tuning.compare import live_value, same
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "shown"),
+    [
+        ("16384", "8kB", "128MB"),
+        ("524288", "8kB", "4GB"),
+        ("4096", "kB", "4MB"),
+        ("3000", "kB", "3000kB"),
+        ("2048", "16MB", "32GB"),
+        ("60000", "ms", "1min"),
+        ("200", "ms", "200ms"),
+        ("0", "ms", "0ms"),
+        ("-1", "ms", "-1"),
+        ("86400", "s", "1d"),
+        ("on", None, "on"),
+    ],
+)
+def test_postgres_live_values_read_as_show_prints_them(value: str, unit: str | None, shown: str) -> None:
+    assert live_value("postgresql", value, unit) == shown
+
+
+def test_recommendation_and_live_value_compare_by_meaning() -> None:
+    assert same("128MB", live_value("postgresql", "16384", "8kB") or "")
+    assert not same("4GB", live_value("postgresql", "16384", "8kB") or "")
+    assert same("1min", live_value("postgresql", "60", "s") or "")
+    assert live_value("mysql", "134217728", None) == "134217728"  # MySQL reports bytes as a plain number
