@@ -392,7 +392,7 @@ def _synthesise(use: _TableUse, dia: str) -> list[Candidate]:
                     f"covering index ({reason}) with INCLUDE so the query never visits the heap",
                 )
             )
-        if use.partial:
+        if use.partial and dia != "mysql":  # MySQL and MariaDB have no partial indexes
             rest = [c for c in main if c not in partial_cols]
             predicate = " AND ".join(p for _, p in use.partial)
             if rest:

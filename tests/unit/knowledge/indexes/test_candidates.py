@@ -88,6 +88,10 @@ def test_partial_index_for_low_cardinality_constant() -> None:
     assert any(c.predicate == "tier = 'gold'" for c in tier)
     # a high-cardinality column compared with a constant gets no partial index
     assert not any(c.predicate for c in candidates("SELECT id FROM orders WHERE note = 'x'", "postgresql", _catalog()))
+    # MySQL and MariaDB have no partial indexes: the same query gets only full ones there
+    mysql = candidates(sql, "mysql", _catalog("mysql"))
+    assert mysql and not any(c.predicate or " WHERE " in c.ddl for c in mysql)
+    assert any(c.predicate == "status = 'pending'" for c in candidates(sql, "sqlite", _catalog("sqlite")))
 
 
 def test_expression_index_for_function_predicate() -> None:
