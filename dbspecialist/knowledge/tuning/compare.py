@@ -22,10 +22,13 @@ def to_bytes(value: str) -> int | None:
     return None if factor is None else int(float(match["num"]) * factor)
 
 
-def live_value(engine: str, value: str | None, unit: str | None) -> str | None:
-    """The live value as a person reads it (PostgreSQL raw settings times their unit)."""
+def live_value(engine: str, value: str | None, unit: str | None, *, like: str | None = None) -> str | None:
+    """The live value as a person reads it: PostgreSQL raw settings times their unit; a byte count (MySQL, MariaDB)
+    in the unit letters of the recommendation `like` when that is a size such as `12G`."""
     if value is None:
         return None
+    if like is not None and value.isdigit() and _MYSQL_SIZE_RE.match(like):
+        return _largest_unit(int(value), _MYSQL_SIZE_NAMES)
     if engine == "postgresql" and unit in _PG_UNITS and value.lstrip("-").isdigit() and int(value) >= 0:
         return _largest_unit(int(value) * _PG_UNITS[unit], _SIZE_NAMES)
     if engine == "postgresql" and unit in _PG_TIME and value.lstrip("-").isdigit():
@@ -36,6 +39,10 @@ def live_value(engine: str, value: str | None, unit: str | None) -> str | None:
 # PostgreSQL's own spellings, largest first: a value is shown in the largest unit that divides it (as SHOW does).
 _SIZE_NAMES = (("TB", 1024**4), ("GB", 1024**3), ("MB", 1024**2), ("kB", 1024), ("B", 1))
 _TIME_NAMES = (("d", 86_400_000), ("h", 3_600_000), ("min", 60_000), ("s", 1000), ("ms", 1))
+
+
+_MYSQL_SIZE_RE = re.compile(r"^\d+[KMGT]$")
+_MYSQL_SIZE_NAMES = (("T", 1024**4), ("G", 1024**3), ("M", 1024**2), ("K", 1024), ("", 1))
 
 
 def _largest_unit(amount: int, names: tuple[tuple[str, int], ...]) -> str:

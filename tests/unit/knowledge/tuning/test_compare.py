@@ -32,3 +32,18 @@ def test_recommendation_and_live_value_compare_by_meaning() -> None:
     assert not same("4GB", live_value("postgresql", "16384", "8kB") or "")
     assert same("1min", live_value("postgresql", "60", "s") or "")
     assert live_value("mysql", "134217728", None) == "134217728"  # MySQL reports bytes as a plain number
+
+
+@pytest.mark.parametrize(
+    ("value", "like", "shown"),
+    [
+        ("134217728", "12G", "128M"),
+        ("100663296", "3G", "96M"),
+        ("1000", "64M", "1000"),
+        ("200", "2000", "200"),  # not a size: left as the server gives it
+        ("O_DIRECT", "O_DIRECT", "O_DIRECT"),
+    ],
+)
+def test_mysql_byte_counts_read_in_the_recommendations_units(value: str, like: str, shown: str) -> None:
+    assert live_value("mysql", value, None, like=like) == shown
+    assert same(like, shown) == same(like, value)  # formatting never changes the verdict
