@@ -70,7 +70,7 @@ def ours() -> None:
     state = ServerState.from_connections(connections)
     mark("ServerState.from_connections()")
     server = build_server(state)
-    mark("build_server() (MCPServer + register_tools)")
+    mark("build_server() (tools and their schemas, MCPServer, resources, prompts)")
     tools = anyio.run(server.list_tools)
     mark(f"list_tools() ({len(tools)} tools)")
     anyio.run(state.registry.close)

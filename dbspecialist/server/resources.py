@@ -2,29 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError
+from mcp.server.mcpserver.resources import FunctionResource
 
-from dbspecialist.knowledge.guides_index import Guide, guides, render_index
+from dbspecialist.knowledge.guides_index import guides, render_index
 
 if TYPE_CHECKING:
     from dbspecialist.server.state import ServerState
 
 
 def register_resources(mcp: MCPServer, state: ServerState | None = None) -> None:
-    @mcp.resource(
+    """Register the rule pages, the guides and (given `state`) the live schemas on `mcp`.
+
+    Static resources are built as `FunctionResource`s directly: the `@mcp.resource` decorator would inspect each
+    function's signature and wrap it in a pydantic `validate_call`, ~0.1 ms apiece at start-up for nothing (they take
+    no arguments). Nothing is read until a client reads the resource.
+    """
+    _add_static(
+        mcp,
         "dbspecialist://rules",
         name="rules",
         title="All rules",
         description="Every rule (schema SCH, plans PLN, queries QRY, config audit TUN, migrations MIG, health HLT).",
-        mime_type="text/markdown",
+        read=_rules_index,
     )
-    def rules_index() -> str:
-        from dbspecialist.knowledge.rule_docs import expected_pages
-
-        return expected_pages()["README.md"]
 
     @mcp.resource(
         "dbspecialist://rules/{rule_id}",
@@ -41,29 +46,31 @@ def register_resources(mcp: MCPServer, state: ServerState | None = None) -> None
             raise ResourceNotFoundError(f"no rule {rule_id!r}; read dbspecialist://rules for the list")
         return page
 
-    @mcp.resource(
+    _add_static(
+        mcp,
         "dbspecialist://guides",
         name="guides",
         title="All guides",
         description="The knowledge guides: modeling, indexing, queries, migrations, scaling, and one per system.",
-        mime_type="text/markdown",
+        read=render_index,
     )
-    def guides_index() -> str:
-        return render_index()
-
-    for item in guides():
-        _register_guide(mcp, item)
+    for g in guides():
+        _add_static(mcp, g.uri, name=f"guide-{g.slug}", title=g.title, description=g.summary, read=g.text)
 
     if state is not None:
         _register_live_schema(mcp, state)
 
 
-def _register_guide(mcp: MCPServer, item: Guide) -> None:
-    @mcp.resource(
-        item.uri, name=f"guide-{item.slug}", title=item.title, description=item.summary, mime_type="text/markdown"
+def _add_static(mcp: MCPServer, uri: str, *, name: str, title: str, description: str, read: Callable[[], str]) -> None:
+    mcp.add_resource(
+        FunctionResource(uri=uri, name=name, title=title, description=description, mime_type="text/markdown", fn=read)
     )
-    def read_guide() -> str:
-        return item.text()
+
+
+def _rules_index() -> str:
+    from dbspecialist.knowledge.rule_docs import expected_pages
+
+    return expected_pages()["README.md"]
 
 
 def _register_live_schema(mcp: MCPServer, state: ServerState) -> None:

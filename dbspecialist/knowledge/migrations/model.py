@@ -25,7 +25,7 @@ MigrationDialect = Literal["postgres", "mysql", "mariadb", "sqlite", "mongodb"]
 class TableStats(BaseModel):
     """Size of a table as given by the caller (`table_stats`) or read from the live catalog."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)  # in no tool's schema: built on first use, not at start-up
 
     rows: int | None = Field(default=None, ge=0)
     bytes: int | None = Field(default=None, ge=0, description="table (heap) bytes; total with indexes if unknown")

@@ -10,12 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 PlanEngine = Literal["postgresql", "mysql", "mariadb", "sqlite", "mongodb"]
+# The parsed plan is no tool's argument or output (CompactNode is): its validators are built on first use, not at
+# server start-up, where they cost ~2 ms.
+_BUILT_ON_FIRST_USE = ConfigDict(defer_build=True)
 
 
 class PlanNode(BaseModel):
+    model_config = _BUILT_ON_FIRST_USE
+
     node_type: str = Field(description="engine's operator name: 'Seq Scan', 'ALL', 'SCAN', 'COLLSCAN', ...")
     relation: str | None = None
     schema_name: str | None = None
@@ -80,6 +85,8 @@ class PlanNode(BaseModel):
 
 
 class Plan(BaseModel):
+    model_config = _BUILT_ON_FIRST_USE
+
     engine: PlanEngine
     format: str = Field(description="text, json, tree, table, rows, ...")
     analyzed: bool = Field(description="has actual times/rows")
