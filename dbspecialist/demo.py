@@ -55,6 +55,7 @@ class DemoContext:
     usable: list[str] = field(default_factory=list)
     engines: dict[str, str] = field(default_factory=dict)
     first_table: dict[str, str] = field(default_factory=dict)
+    first_schema: dict[str, str] = field(default_factory=dict)  # where the first table lives (PostgreSQL, MySQL)
     sample: set[str] = field(default_factory=set)
 
 
@@ -114,12 +115,14 @@ async def plan_describe_schema(ctx: DemoContext) -> list[DemoStep]:
             step.lines.append(f"  note: {data['note']}")
         if tables:
             ctx.first_table[name] = tables[0]["name"]
+            if tables[0].get("schema_name"):
+                ctx.first_schema[name] = tables[0]["schema_name"]
         steps.append(step)
     return steps
 
 
 # A harmless read and a write the guard must refuse, per engine.
-def demo_queries(engine: str, first_table: str | None, is_sample: bool) -> tuple[str, str]:
+def demo_queries(engine: str, first_table: str | None, is_sample: bool, schema: str | None = None) -> tuple[str, str]:
     if engine == "mongodb":
         read = json.dumps({"find": first_table, "limit": 5}) if first_table else json.dumps({"listCollections": 1})
         return read, json.dumps({"delete": first_table or "orders", "deletes": [{"q": {}, "limit": 0}]})
@@ -129,7 +132,9 @@ def demo_queries(engine: str, first_table: str | None, is_sample: bool) -> tuple
         return SAMPLE_QUERY, "DELETE FROM orders"
     quote = "`" if engine == "mysql" else '"'
     if first_table:
-        name = quote + first_table.replace(quote, quote * 2) + quote
+        # qualified: the first table listed may live outside the search path (PostgreSQL) or database (MySQL)
+        parts = [schema, first_table] if schema and engine in ("postgresql", "mysql") else [first_table]
+        name = ".".join(quote + p.replace(quote, quote * 2) + quote for p in parts)
         return f"SELECT * FROM {name} LIMIT 5", f"DELETE FROM {name}"
     return "SELECT 1 AS ok", "DROP TABLE dbspecialist_demo_probe"
 
@@ -137,7 +142,9 @@ def demo_queries(engine: str, first_table: str | None, is_sample: bool) -> tuple
 async def plan_run_query(ctx: DemoContext) -> list[DemoStep]:
     steps = []
     for name in ctx.usable:
-        read, write = demo_queries(ctx.engines.get(name, ""), ctx.first_table.get(name), name in ctx.sample)
+        read, write = demo_queries(
+            ctx.engines.get(name, ""), ctx.first_table.get(name), name in ctx.sample, ctx.first_schema.get(name)
+        )
         step, data = await _call(ctx, "run_query", {"connection": name, "query": read})
         if step.ok:
             step.lines.append(
