@@ -38,6 +38,8 @@ from dbspecialist.config import ConnectionConfig
 from dbspecialist.errors import ConnectionFailedError, QueryError, QueryTimeoutError
 from dbspecialist.knowledge.ddl.sqlite_text import ColumnClauses, column_clauses, read_trigger
 
+VALUE_LIMIT_BYTES: Final = 16 * 1024 * 1024  # largest string or blob a read-only connection may build
+
 # Catalog queries: one per object kind, whatever the number of tables.
 OBJECTS_SQL: Final = """
 SELECT type, name, tbl_name, sql FROM sqlite_schema
@@ -155,6 +157,9 @@ class SQLiteAdapter(DatabaseAdapter):
             if self.config.options.read_only:
                 await conn.execute("PRAGMA query_only = 1")
                 await conn.set_authorizer(_authorizer)
+                # One value may not outgrow this: `SELECT randomblob(800000000)` fails at once ("string or blob too
+                # big") instead of materialising 800 MB before the row caps can look at it.
+                conn._conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, VALUE_LIMIT_BYTES)
             await conn.set_progress_handler(self._progress, _PROGRESS_EVERY)
         except sqlite3.Error as exc:
             raise ConnectionFailedError(

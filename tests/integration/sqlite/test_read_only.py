@@ -172,3 +172,25 @@ async def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     adapter = SQLiteAdapter(config)
     with pytest.raises(DBSpecialistError, match="does not exist"):
         await run(adapter, "SELECT 1")
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT randomblob(800000000)",
+        "SELECT zeroblob(500000000)",
+        "SELECT replace(hex(zeroblob(10000000)), '0', '00000000')",  # 160 M characters built step by step
+    ],
+)
+async def test_one_huge_value_is_refused_before_it_is_built(shop_copy: Path, sql: str) -> None:
+    adapter = SQLiteAdapter(sqlite_conn(shop_copy))
+    try:
+        started = time.perf_counter()
+        with pytest.raises(QueryError, match="string or blob too big"):
+            await run(adapter, sql)
+        assert time.perf_counter() - started < 2.0
+        # a value under the limit is still fine
+        big = await run(adapter, f"SELECT length(randomblob({sqlite_adapter.VALUE_LIMIT_BYTES // 2})) AS n")
+        assert big.rows == [[sqlite_adapter.VALUE_LIMIT_BYTES // 2]]  # type: ignore[attr-defined]
+    finally:
+        await adapter.close()
