@@ -218,8 +218,12 @@ def check_mysql(sql: str) -> Accepted:
         )
     _scan_code(tokens)
 
+    # A bare VALUES list (MariaDB 10.3+, MySQL 8.0.19+ with ROW()) is checked as the derived table it is:
+    # sqlglot reads `VALUES (1), (2)` only inside FROM. The server still gets the statement as written.
+    body = sql[tokens[0].start : tokens[-1].end]  # without trailing semicolons and comments
+    text = f"SELECT * FROM (\n{body}\n) AS _values" if lead == "VALUES" else sql
     try:
-        statements = [s for s in sqlglot.parse(sql, read="mysql") if s is not None]
+        statements = [s for s in sqlglot.parse(text, read="mysql") if s is not None]
     except (ParseError, TokenError) as exc:
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise _refuse(f"the statement could not be parsed as MySQL SQL ({detail})") from None
@@ -237,7 +241,7 @@ def check_mysql(sql: str) -> Accepted:
         kind = "explain"
     elif isinstance(root, exp.Show):
         kind = "show"
-    elif isinstance(root, exp.Values):
+    elif isinstance(root, exp.Values) or lead == "VALUES":
         kind = "values"
     elif not isinstance(root, exp.Select | exp.SetOperation | exp.Subquery):
         raise _refuse(f"{root.key.upper()} is not a read statement")

@@ -17,6 +17,8 @@ ACCEPTED = [
     "SELECT 1 UNION ALL SELECT 2",
     "(SELECT 1) UNION (SELECT 2)",
     "VALUES ROW(1, 'a')",
+    "VALUES (1, 'a'), (2, 'b')",  # MariaDB 10.3+
+    "VALUES (1) -- trailing comment",
     "SHOW TABLES",
     "SHOW GLOBAL STATUS LIKE 'Threads%'",
     "DESCRIBE orders",
@@ -41,6 +43,8 @@ REFUSED = {
     "SELECT /*+ SET_VAR(max_execution_time=0) */ 1": "SET_VAR",
     "SELECT 1 /* /* */ , SLEEP(1) -- */": "SLEEP",
     "SELECT SLEEP (1)": "SLEEP",
+    "VALUES (1, SLEEP(5))": "SLEEP",
+    "VALUES (1)) AS x, (SELECT GET_LOCK('a', 1)": "GET_LOCK",
     "SELECT `sleep`(1)": "SLEEP",
     "SELECT * FROM t INTO OUTFILE '/tmp/x'": "INTO",
     "SELECT * FROM t FOR UPDATE": "FOR UPDATE",

@@ -141,7 +141,13 @@ async def test_engine_refuses_even_without_the_guard(
     assert checksum(mysql_db) == before
 
 
-READS = ["SELECT * FROM orders", "SELECT name FROM customers ORDER BY id", "SHOW TABLES", "SELECT * FROM audit"]
+READS = [
+    "SELECT * FROM orders",
+    "SELECT name FROM customers ORDER BY id",
+    "SHOW TABLES",
+    "SELECT * FROM audit",
+    "VALUES (1, 'a'), (2, 'b')",
+]
 WRITES = [
     "DELETE FROM orders",
     "DROP TABLE audit",
@@ -289,9 +295,13 @@ async def test_sql_errors_are_clear_and_parameters_bind(mysql_db: str) -> None:
         tricky = await run(adapter, "SELECT ? AS s, ? AS b, '?' AS q", [nasty, b"\x00\xff"])
         with pytest.raises(QueryError, match="placeholder"):
             await run(adapter, "SELECT ?", [1, 2])
+        # a bare VALUES list: MariaDB 10.3+ spelling, MySQL 8.0.19+ needs ROW(); the guard reads it as a derived table
+        rows = "(1, 'a'), (2, 'b')" if adapter.flavor == "mariadb" else "ROW(1, 'a'), ROW(2, 'b')"
+        values = await run(adapter, f"VALUES {rows}")
     finally:
         await adapter.close()
     assert positional.rows == [[1], [3]] and named.rows == [["Bob"]]
+    assert values.rows == [[1, "a"], [2, "b"]]
     assert tricky.rows == [["it's \\ '; DROP TABLE orders; --", {"$base64": "AP8=", "bytes": 2}, "?"]]
 
 
