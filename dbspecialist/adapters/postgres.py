@@ -202,8 +202,17 @@ LEFT JOIN pg_catalog.pg_proc p
           ELSE pg_catalog.pg_function_is_visible(p.oid) END
 GROUP BY f.wanted
 """
+# The read runs in our own transaction, whose SET LOCAL timeouts show as source 'session': report what the
+# session had before them (reset_val), so statement_timeout reads as the server's, not the guard's 15 s.
 SETTINGS_SQL: Final = """
-SELECT name, setting, unit, source, category, context, short_desc FROM pg_catalog.pg_settings ORDER BY name
+SELECT name,
+       CASE WHEN source = 'session' THEN reset_val ELSE setting END AS setting,
+       unit,
+       CASE WHEN source <> 'session' THEN source
+            WHEN reset_val IS NOT DISTINCT FROM boot_val THEN 'default'
+            ELSE 'server configuration' END AS source,
+       category, context, short_desc
+FROM pg_catalog.pg_settings ORDER BY name
 """
 STATS_OVERVIEW_SQL: Final = """
 SELECT (SELECT pg_catalog.to_jsonb(d) FROM pg_catalog.pg_stat_database d
@@ -586,7 +595,8 @@ class PostgresAdapter(DatabaseAdapter):
             if kind == "explain":
                 raise QueryRefusedError("Refused by the read-only guard: pass the statement without EXPLAIN")
             unknown = ()
-        options = "FORMAT JSON, ANALYZE, BUFFERS" if analyze else "FORMAT JSON"
+        # VERBOSE: JSON plans then name each relation's "Schema", so fixes can qualify the table they target.
+        options = "FORMAT JSON, VERBOSE, ANALYZE, BUFFERS" if analyze else "FORMAT JSON, VERBOSE"
         params = sorted({int(m[1:]) for m in _PARAMETER.findall(statement)})
         if params and analyze:
             raise QueryRefusedError(
@@ -604,6 +614,8 @@ class PostgresAdapter(DatabaseAdapter):
                         raw = await self._explain_generic(conn, statement, max(params))
                     else:
                         raw = await conn.fetchval(f"EXPLAIN ({options}) {statement}")
+                    plan = json.loads(raw) if isinstance(raw, str) else raw
+                    await _mark_partitions(conn, plan)
             except TimeoutError:
                 conn.terminate()
                 raise QueryTimeoutError(self._timeout_message(timeout_ms)) from None
@@ -611,7 +623,6 @@ class PostgresAdapter(DatabaseAdapter):
                 raise self._query_error(exc, timeout_ms) from None
             finally:
                 await self._rollback(conn)  # ANALYZE of a write is always undone
-            plan = json.loads(raw) if isinstance(raw, str) else raw
             return ExplainResult(engine=self.engine, format="json", analyzed=analyze, plan=plan, statement=statement)
 
         return await self._with_connection(work)
@@ -623,15 +634,32 @@ class PostgresAdapter(DatabaseAdapter):
         NULL arguments, which a generic plan does not depend on. This works on every version. EXPLAIN
         (GENERIC_PLAN) (16+) cannot be used here: sent through the extended protocol, the $n of the explained
         statement become parameters of the EXPLAIN itself, and the server asks for their values.
+
+        One thing does depend on the arguments: run-time partition pruning at executor start-up. With NULLs every
+        partition that a $n selects is pruned ("Subplans Removed"), and the plan loses its partition scans. The
+        statement is then planned again with enable_partition_pruning off (SETTINGS records it in the plan), and
+        that plan is kept when it has the same partitions and cost, i.e. when plan-time pruning removed nothing
+        the first plan had. Otherwise the first plan stays, and the analysis warns that scans are missing.
         """
-        name = f"dbspecialist_explain_{next(_EXPLAIN_IDS)}"
+        args = ", ".join("NULL" for _ in range(last_param))
         await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        pruned = await self._explain_prepared(conn, statement, args, "FORMAT JSON, VERBOSE")
+        caps = self.capabilities or _detect(conn)
+        if not _subplans_removed(pruned) or caps.version_num < 120_000:  # SETTINGS is 12+
+            return pruned
+        await conn.execute("SET LOCAL enable_partition_pruning = off")
+        unpruned = await self._explain_prepared(conn, statement, args, "FORMAT JSON, VERBOSE, SETTINGS")
+        return unpruned if _same_partitions(pruned, unpruned) else pruned
+
+    @staticmethod
+    async def _explain_prepared(conn: asyncpg.Connection, statement: str, args: str, options: str) -> Any:
+        name = f"dbspecialist_explain_{next(_EXPLAIN_IDS)}"
         await conn.execute(f"PREPARE {name} AS {statement}")
         try:
-            args = ", ".join("NULL" for _ in range(last_param))
-            return await conn.fetchval(f"EXPLAIN (FORMAT JSON) EXECUTE {name}({args})")
+            raw = await conn.fetchval(f"EXPLAIN ({options}) EXECUTE {name}({args})")
         finally:
             await conn.execute(f"DEALLOCATE {name}")
+        return json.loads(raw) if isinstance(raw, str) else raw
 
     # ---------------------------------------------------------------------------------------- settings, stats
 
@@ -716,6 +744,87 @@ class PostgresAdapter(DatabaseAdapter):
             return _build_catalog(meta, relations, columns, constraints, indexes, sequences, triggers, wanted)
 
         return await self._read(fn)
+
+
+# ------------------------------------------------------------------------------------------ explain helpers
+
+# The partitioned parent of each scanned partition, with the parent's own partitions: a fix on a partition's scan
+# (an index) belongs on the parent, built partition by partition. $1/$2: schemas and names of the scanned relations.
+_PARTITION_PARENTS_SQL: Final = """
+SELECT r.nsp, r.rel, pn.nspname AS parent_schema, p.relname AS parent, p.relispartition AS parent_is_partition,
+       ARRAY(SELECT pg_catalog.jsonb_build_array(kn.nspname, k.relname, k.relkind = 'p')::text
+             FROM pg_catalog.pg_inherits i2
+             JOIN pg_catalog.pg_class k ON k.oid = i2.inhrelid
+             JOIN pg_catalog.pg_namespace kn ON kn.oid = k.relnamespace
+             WHERE i2.inhparent = p.oid ORDER BY kn.nspname, k.relname) AS partitions
+FROM unnest($1::text[], $2::text[]) AS r(nsp, rel)
+JOIN pg_catalog.pg_namespace n ON n.nspname = r.nsp
+JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = r.rel AND c.relispartition
+JOIN pg_catalog.pg_inherits i ON i.inhrelid = c.oid
+JOIN pg_catalog.pg_class p ON p.oid = i.inhparent AND p.relkind = 'p'
+JOIN pg_catalog.pg_namespace pn ON pn.oid = p.relnamespace
+"""
+# Derived keys start with "*" (pev2's convention): PostgreSQL never writes them, the analysis reads them.
+PARTITION_OF_KEY: Final = "*Partition Of"
+
+
+def _plan_nodes(plan: Any) -> list[dict[str, Any]]:
+    """Every node of a JSON plan (EXPLAIN (FORMAT JSON) output), in pre-order."""
+    out: list[dict[str, Any]] = []
+    stack = [e.get("Plan") for e in reversed(plan) if isinstance(e, dict)] if isinstance(plan, list) else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            out.append(node)
+            children = node.get("Plans")
+            if isinstance(children, list):
+                stack.extend(reversed(children))
+    return out
+
+
+def _subplans_removed(plan: Any) -> bool:
+    return any(node.get("Subplans Removed") for node in _plan_nodes(plan))
+
+
+def _append_shape(plan: Any) -> list[int]:
+    """Per Append / Merge Append: its subplans, counting those removed at executor start-up."""
+    shape = []
+    for node in _plan_nodes(plan):
+        if node.get("Node Type") in ("Append", "Merge Append"):
+            kids = [k for k in node.get("Plans") or [] if k.get("Parent Relationship") == "Member"]
+            shape.append(len(kids) + int(node.get("Subplans Removed") or 0))
+    return shape
+
+
+def _same_partitions(pruned: Any, unpruned: Any) -> bool:
+    """The unpruned plan is the pruned one with its subplans back: same Appends, subplan counts and cost."""
+    costs = [_plan_nodes(p)[0].get("Total Cost") if _plan_nodes(p) else None for p in (pruned, unpruned)]
+    return costs[0] is not None and costs[0] == costs[1] and _append_shape(pruned) == _append_shape(unpruned)
+
+
+async def _mark_partitions(conn: asyncpg.Connection, plan: Any) -> None:
+    """Add "*Partition Of" to each scan of a partition: its parent and the parent's partitions (one query)."""
+    scans = [
+        n for n in _plan_nodes(plan) if isinstance(n.get("Schema"), str) and isinstance(n.get("Relation Name"), str)
+    ]
+    if not scans:
+        return
+    pairs = sorted({(n["Schema"], n["Relation Name"]) for n in scans})
+    rows = await conn.fetch(_PARTITION_PARENTS_SQL, [p[0] for p in pairs], [p[1] for p in pairs])
+    parents: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in rows:
+        parents[(r["nsp"], r["rel"])] = {
+            "Schema": r["parent_schema"],
+            "Relation Name": r["parent"],
+            "Parent Is Partition": r["parent_is_partition"],
+            "Partitions": [
+                {"Schema": k[0], "Relation Name": k[1], "Partitioned": k[2]} for k in map(json.loads, r["partitions"])
+            ],
+        }
+    for node in scans:
+        parent = parents.get((node["Schema"], node["Relation Name"]))
+        if parent is not None:
+            node[PARTITION_OF_KEY] = parent
 
 
 # -------------------------------------------------------------------------------------------------- helpers

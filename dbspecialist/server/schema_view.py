@@ -15,8 +15,12 @@ def column_text(col: Column) -> str:
         text += " NOT NULL"
     if col.default is not None:
         text += f" DEFAULT {col.default}"
+    if col.identity is not None:
+        text += f" GENERATED {col.identity.upper()} AS IDENTITY"
     if col.generated:
-        text += f" GENERATED AS ({col.generated})"
+        text += f" GENERATED ALWAYS AS ({col.generated})"
+        if col.generated_kind is not None:
+            text += f" {col.generated_kind.upper()}"
     return text
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -18,7 +19,7 @@ from pydantic import BaseModel, Field
 from dbspecialist.knowledge.findings import Finding, Report, RuleSpec
 from dbspecialist.knowledge.plans.annotate import annotate_owned, iter_nodes
 from dbspecialist.knowledge.plans.compact import compact_tree
-from dbspecialist.knowledge.plans.model import CompactNode, Plan
+from dbspecialist.knowledge.plans.model import CompactNode, Plan, PlanNode
 
 ACCEPTED_FORMATS = (
     "PostgreSQL EXPLAIN text (as psql prints it) or JSON; MySQL tabular, FORMAT=JSON, FORMAT=TREE or "
@@ -119,6 +120,44 @@ def _rules(engine: str) -> Iterable[tuple[RuleSpec, Callable[..., Iterable[Findi
     return tuple(by_engine.get(engine, ()))
 
 
+_PARAMETER = re.compile(r"\$\d+\b")
+
+
+def generic_plan_warnings(plan: Plan, sql: Any, nodes: list[PlanNode]) -> list[str]:
+    """What a generic plan explained with NULL arguments (a `sql` with $1, $2 ...) does not show.
+
+    Run-time partition pruning at executor start-up uses the arguments: with NULL for each $n it removes every
+    partition the $n select ("Subplans Removed"), so their scans are missing from the plan. The PostgreSQL adapter
+    then explains the statement again with enable_partition_pruning off (recorded in the plan's Settings).
+    """
+    if plan.analyzed or not isinstance(sql, str):
+        return []
+    params = sorted(set(_PARAMETER.findall(sql)), key=lambda p: int(p[1:]))
+    if not params:
+        return []
+    named = ", ".join(params[:3]) + (", ..." if len(params) > 3 else "")
+    removed = [(n, n.extra.get("Subplans Removed")) for n in nodes]
+    removed = [(n, count) for n, count in removed if isinstance(count, int | float) and count > 0]
+    if removed:
+        where = "; ".join(f"#{n.node_id} {n.node_type}: Subplans Removed: {count:.0f}" for n, count in removed[:5])
+        return [
+            f"Partition scans are missing from this plan ({where}). PostgreSQL pruned those partitions at executor "
+            f"start-up with NULL in place of {named} (the generic plan is explained with NULL arguments), so no "
+            f"rule could look at their scans. Put representative values in place of {named} and explain again "
+            "(analyze=true then also measures it) to see the partitions a real call scans."
+        ]
+    if plan.settings.get("enable_partition_pruning") == "off" and plan.settings.get("plan_cache_mode") == (
+        "force_generic_plan"
+    ):
+        return [
+            "This generic plan was explained with enable_partition_pruning = off: NULL in place of "
+            f"{named} would have pruned every partition they select at executor start-up, so it shows all the "
+            "partitions the planner kept. A real call still skips, at start-up, the partitions its values cannot "
+            f"match; explain with representative values in place of {named} to see which it scans."
+        ]
+    return []
+
+
 def analyze_plan(raw: Any, engine: str | None = None, *, context: dict[str, Any] | None = None) -> PlanAnalysis:
     """Parse, annotate and review a plan. ValueError (with the accepted formats) when `raw` is not a plan."""
     ctx = dict(context or {})
@@ -152,6 +191,8 @@ def analyze_plan(raw: Any, engine: str | None = None, *, context: dict[str, Any]
                 f"{spec.id} {spec.name}: {len(found) - MAX_FINDINGS_PER_RULE} more nodes flagged, not listed"
             )
         findings.extend(found[:MAX_FINDINGS_PER_RULE])
+    if engine == "postgresql":
+        warnings.extend(generic_plan_warnings(plan, ctx.get("sql"), all_nodes))
     if not plan.analyzed:
         warnings.append(
             "The plan has no actual times or rows (plain EXPLAIN): the timing and row-count rules cannot fire."

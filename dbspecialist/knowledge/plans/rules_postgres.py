@@ -16,6 +16,7 @@ from dbspecialist.knowledge.findings import Finding, Fix, RuleSpec, Severity
 from dbspecialist.knowledge.plans.annotate import iter_nodes
 from dbspecialist.knowledge.plans.model import Plan, PlanNode
 from dbspecialist.knowledge.plans.postgres_parse import display_name
+from dbspecialist.knowledge.sql_text import index_name, qualified, quote_ident
 
 Context = dict[str, Any]
 PlanRule = Callable[[Plan, Context], Iterator[Finding]]
@@ -69,9 +70,15 @@ def subject(node: PlanNode) -> str:
 
 
 def _table(node: PlanNode) -> str | None:
+    """The scanned table as fix SQL names it: schema-qualified when the plan names the schema (JSON, VERBOSE)."""
     if node.relation is None:
         return None
-    return f"{node.schema_name}.{node.relation}" if node.schema_name else node.relation
+    return qualified(node.schema_name, node.relation, "postgresql")
+
+
+def _in_schema(node: PlanNode, name: str) -> str:
+    """A new object's name (statistics, ...) in the scanned table's schema, not the first one on the search_path."""
+    return qualified(node.schema_name, name, "postgresql")
 
 
 def _find(spec: RuleSpec, node: PlanNode, severity: Severity, title: str, evidence: dict[str, Any],
@@ -224,9 +231,9 @@ def row_misestimate(plan: Plan, ctx: Context) -> Iterator[Finding]:
                 c for c in condition_columns(node.index_cond) if c not in condition_columns(node.filter)
             ]
             if len(cols) >= 2:
+                stats = _in_schema(node, f"{node.relation}_{'_'.join(cols[:3])}_stats"[:63])
                 statements.append(
-                    f"CREATE STATISTICS {node.relation}_{'_'.join(cols[:3])}_stats (dependencies, ndistinct) "
-                    f"ON {', '.join(cols[:3])} FROM {table};"
+                    f"CREATE STATISTICS {stats} (dependencies, ndistinct) ON {', '.join(cols[:3])} FROM {table};"
                 )
             elif cols:
                 statements.append(f"ALTER TABLE {table} ALTER COLUMN {cols[0]} SET STATISTICS 1000;")
@@ -250,13 +257,89 @@ SEQ_FILTER = _spec(3, "seq-scan-discards-rows", Severity.HIGH,
                    "A sequential scan of a big table throws away most of the rows it reads.")  # fmt: skip
 
 
-def _index_fix(table: str, relation: str, cols: list[str]) -> Fix:
-    name = f"{relation}_{'_'.join(cols)}_idx"[:63]
+MAX_PARTITION_STATEMENTS = 200  # ours: past this many partitions the fix lists the first ones and says so
+_NO_SCHEMA_NOTE = (
+    "The plan names no schema (EXPLAIN without VERBOSE): qualify the table with its schema if it is not on the "
+    "search_path."
+)
+
+
+def _index_fix(node: PlanNode, cols: list[str]) -> Fix:
+    """CREATE INDEX CONCURRENTLY on the scanned table, or on its partitioned parent when the scan is a partition's."""
+    relation = node.relation or ""
+    parent = node.extra.get("*Partition Of")  # the PostgreSQL adapter adds it from the catalog
+    if isinstance(parent, dict) and isinstance(parent.get("Relation Name"), str):
+        return _partitioned_index_fix(node, parent, cols)
+    name = quote_ident(index_name(relation, cols), "postgresql")
+    notes = ["CONCURRENTLY cannot run inside a transaction block; check the new plan with EXPLAIN afterwards."]
+    if node.schema_name is None:
+        notes.append(_NO_SCHEMA_NOTE)
+    if node.parent_relationship == "Member":
+        notes.append(
+            f"This scan is one member of an Append: if {relation} is a partition, index its partitioned table "
+            "instead (CREATE INDEX ... ON ONLY the parent, CREATE INDEX CONCURRENTLY on each partition, then "
+            "ALTER INDEX ... ATTACH PARTITION each), so every partition, present and future, gets the index."
+        )
     return Fix(
         title=f"Index {relation} ({', '.join(cols)})",
-        statements=[f"CREATE INDEX CONCURRENTLY {name} ON {table} ({', '.join(cols)});"],
+        statements=[f"CREATE INDEX CONCURRENTLY {name} ON {_table(node)} ({', '.join(cols)});"],
         safety="safe",
-        note="CONCURRENTLY cannot run inside a transaction block; check the new plan with EXPLAIN afterwards.",
+        note=" ".join(notes),
+    )
+
+
+def _partitioned_index_fix(node: PlanNode, parent: dict[str, Any], cols: list[str]) -> Fix:
+    """Index a partitioned table without blocking writes (CONCURRENTLY is refused on the parent itself).
+
+    The parent's index is created ON ONLY the parent (invalid, no build), each partition's index concurrently, and
+    each attached to the parent's; once every partition's is attached the parent's index becomes valid.
+    """
+    pg = "postgresql"
+    schema = parent.get("Schema") if isinstance(parent.get("Schema"), str) else None
+    parent_rel = str(parent["Relation Name"])
+    parent_index = index_name(parent_rel, cols)
+    parent_index_q = qualified(schema, parent_index, pg)
+    col_list = ", ".join(cols)
+    statements = [f"CREATE INDEX IF NOT EXISTS {quote_ident(parent_index, pg)} ON ONLY "
+                  f"{qualified(schema, parent_rel, pg)} ({col_list});"]  # fmt: skip
+    notes = [
+        f"{node.relation} is a partition of {qualified(schema, parent_rel, pg)}: the index goes on the parent, "
+        "so every partition, present and future, has it. CREATE INDEX CONCURRENTLY is refused on a partitioned "
+        "table, so each partition's index is built concurrently and attached; the parent's index is valid once all "
+        "are attached. Run the statements one by one, outside a transaction block."
+    ]
+    raw_parts = parent.get("Partitions")
+    parts = [p for p in raw_parts if isinstance(p, dict)] if isinstance(raw_parts, list) else []
+    for part in parts[:MAX_PARTITION_STATEMENTS]:
+        part_schema = part.get("Schema") if isinstance(part.get("Schema"), str) else None
+        part_rel = str(part.get("Relation Name"))
+        part_index = index_name(part_rel, cols)
+        if part.get("Partitioned"):
+            statements.append(f"CREATE INDEX IF NOT EXISTS {quote_ident(part_index, pg)} ON ONLY "
+                              f"{qualified(part_schema, part_rel, pg)} ({col_list});")  # fmt: skip
+            notes.append(
+                f"{part_rel} is itself partitioned: build and attach its partitions' indexes the same way before "
+                "its index is valid."
+            )
+        else:
+            statements.append(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {quote_ident(part_index, pg)} ON "
+                              f"{qualified(part_schema, part_rel, pg)} ({col_list});")  # fmt: skip
+        statements.append(f"ALTER INDEX {parent_index_q} ATTACH PARTITION {qualified(part_schema, part_index, pg)};")
+    if len(parts) > MAX_PARTITION_STATEMENTS:
+        notes.append(
+            f"Only the first {MAX_PARTITION_STATEMENTS} of {len(parts)} partitions are listed: repeat the two "
+            "statements for each remaining partition."
+        )
+    if parent.get("Parent Is Partition"):
+        notes.append(
+            f"{parent_rel} is itself a partition: to index the whole hierarchy, start from its root partitioned "
+            "table the same way."
+        )
+    return Fix(
+        title=f"Index {parent_rel} ({col_list}) partition by partition",
+        statements=statements,
+        safety="safe",
+        note=" ".join(notes),
     )
 
 
@@ -279,6 +362,8 @@ def seq_scan_discards_rows(plan: Plan, ctx: Context) -> Iterator[Finding]:
 
     ## Fix safety
     Safe: CONCURRENTLY builds without blocking writes; it costs disk space and some write overhead.
+    On a partition the index goes on the partitioned parent, which refuses CONCURRENTLY: the fix creates
+    it ON ONLY the parent, builds each partition's index concurrently and attaches it.
     """
     for node in _nodes(plan, ctx):
         if node.node_type != "Seq Scan" or not node.filter or not _ran(node) or not node.relation:
@@ -295,7 +380,7 @@ def seq_scan_discards_rows(plan: Plan, ctx: Context) -> Iterator[Finding]:
             "A sequential scan's cost grows with the table while the result stays small; an index on the filter "
             "columns reads only the matching rows.",
             f"Index {node.relation} on the filter columns ({', '.join(cols) or 'see Filter'}), equality columns first.",
-            _index_fix(_table(node) or node.relation, node.relation, cols) if cols else None,
+            _index_fix(node, cols) if cols else None,
         )  # fmt: skip
 
 
@@ -519,7 +604,7 @@ def nested_loop_large_outer(plan: Plan, ctx: Context) -> Iterator[Finding]:
             "The inner side of a nested loop runs once per outer row; without an index on the join key each "
             "run is a full scan.",
             f"Index {inner.relation} on the join key ({', '.join(cols) or 'see Join Filter'}).",
-            _index_fix(_table(inner) or inner.relation or "", inner.relation or "", cols[:2]) if cols else None,
+            _index_fix(inner, cols[:2]) if cols else None,
         )  # fmt: skip
 
 
@@ -564,7 +649,7 @@ def index_filter_discards(plan: Plan, ctx: Context) -> Iterator[Finding]:
             {"rows_scanned": scanned, "rows_removed": removed, "index": node.index_name, "filter": node.filter},
             "Each row the index returns costs a heap visit; most are then thrown away by the filter.",
             f"Index {node.relation} on ({', '.join(cols)}): equality columns first, then the range.",
-            _index_fix(_table(node) or node.relation, node.relation, cols) if cols else None,
+            _index_fix(node, cols) if cols else None,
         )  # fmt: skip
 
 
@@ -600,7 +685,10 @@ def large_offset(plan: Plan, ctx: Context) -> Iterator[Finding]:
     for node in _nodes(plan, ctx):
         if node.node_type != "Limit" or not node.children:
             continue
-        child = node.children[0]
+        outer = [c for c in node.children if c.parent_relationship not in ("InitPlan", "SubPlan")]
+        if not outer:
+            continue
+        child = outer[0]  # the rows the Limit reads; a CTE or InitPlan listed before it is not its input
         skipped = None
         if child.total_actual_rows is not None and node.total_actual_rows is not None:
             skipped = child.total_actual_rows - node.total_actual_rows

@@ -125,7 +125,7 @@ async def test_missing_join_key_index_is_flagged_and_the_index_fixes_it(scratch:
         statements = finding["fix"]["statements"]
         assert len(statements) == 1
         fix = statements[0]
-        assert fix.startswith("CREATE INDEX CONCURRENTLY") and "(customer_id)" in fix and " orders " in fix
+        assert fix.startswith("CREATE INDEX CONCURRENTLY") and "(customer_id)" in fix and f" {s}.orders " in fix
 
         cost_before = float((await _json_plan(setup, sql, analyze=False))["Plan"]["Total Cost"])
         await setup.execute(fix)  # outside a transaction: CONCURRENTLY requires it

@@ -55,3 +55,19 @@ async def test_session_state_left_by_a_function_marked_stable_is_reset(
         "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND pid = $1", pid_before
     )
     assert held == 0
+
+
+async def test_settings_report_the_servers_values_not_the_guards_own_limits(
+    adapter: PostgresAdapter, admin: asyncpg.Connection
+) -> None:
+    # The settings are read inside the adapter's READ ONLY transaction, whose SET LOCAL limits must not show.
+    server = {
+        r["name"]: r["setting"]
+        for r in await admin.fetch(
+            "SELECT name, setting FROM pg_settings WHERE name IN "
+            "('statement_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout', 'work_mem')"
+        )
+    }
+    reported = {s.name: s for s in await adapter.settings()}
+    assert {name: reported[name].value for name in server} == server
+    assert reported["statement_timeout"].source != "session"
