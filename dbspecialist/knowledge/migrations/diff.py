@@ -31,6 +31,7 @@ catalog (`'x'::text`, `(age > 0)`, `nextval('app.t_id_seq'::regclass)`) equals t
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from dbspecialist.adapters.catalog import (
     Catalog,
@@ -45,12 +46,30 @@ from dbspecialist.knowledge.migrations.diff_types import (
 __all__ = ["diff_schemas"]
 
 
-def diff_schemas(current: Catalog, target: Catalog, dialect: str) -> list[str]:
-    """The statements (no trailing `;`) that turn `current` into `target`, in a safe order; [] when they match."""
+def diff_schemas(current: Catalog, target: Catalog, dialect: str, *, drops: Collection[str] | None = None) -> list[str]:
+    """The statements (no trailing `;`) that turn `current` into `target`, in a safe order; [] when they match.
+
+    `drops`: when given, a table or stand-alone sequence missing from `target` is dropped only if its name (short
+    or schema-qualified, lower case) is in it; the others are left alone (`kept_objects` lists them). None: every
+    missing one is dropped (the target is the whole schema).
+    """
+    return _differ(current, target, dialect, drops).run()
+
+
+def kept_objects(current: Catalog, target: Catalog, dialect: str, drops: Collection[str]) -> list[str]:
+    """The tables and stand-alone sequences missing from `target` that diff_schemas(drops=drops) leaves alone."""
+    differ = _differ(current, target, dialect, drops)
+    differ.run()
+    return sorted(differ.kept)
+
+
+def _differ(current: Catalog, target: Catalog, dialect: str, drops: Collection[str] | None) -> _Differ:
     canonical = DIALECTS.get(dialect.strip().lower())
     if canonical is None:
         raise ValueError(f"unknown dialect {dialect!r} for a schema diff; accepted: {', '.join(DIALECTS)}")
-    return _Differ(current, target, canonical).run()
+    differ = _Differ(current, target, canonical)
+    differ.drops = None if drops is None else frozenset(name.lower() for name in drops)
+    return differ
 
 
 class _Differ(DifferSqlite):
@@ -81,7 +100,8 @@ class _Differ(DifferSqlite):
                 "PRAGMA foreign_keys = ON",
             ]
         for view in reversed(self._dependency_order(dropped, target=False)):
-            self.out.drop_tables.append(f"DROP TABLE {self._tname(view)}")
+            if self.may_drop(view.table.schema_name, view.table.name):
+                self.out.drop_tables.append(f"DROP TABLE {self._tname(view)}")
         return self.out.statements()
 
     def _pair_ignoring_case(self, created: list[View], dropped: list[View]) -> list[tuple[View, View]]:

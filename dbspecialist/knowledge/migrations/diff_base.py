@@ -136,6 +136,18 @@ class DifferBase:
         self.cur_views = {view.key: view for view in (self._view(t, target=False) for t in cur_tables)}
         self.tgt_views = {view.key: view for view in (self._view(t, target=True) for t in tgt_tables)}
         self.after_pk_drop: dict[tuple[str, str], list[str]] = {}
+        self.drops: frozenset[str] | None = None  # None: drop whatever the target lacks; else only these names
+        self.kept: list[str] = []  # missing from the target but not in `drops`: left alone
+
+    def may_drop(self, schema: str | None, name: str) -> bool:
+        """Whether a table or sequence the target lacks is dropped (else it is recorded in `kept`)."""
+        if self.drops is None:
+            return True
+        qualified = f"{schema}.{name}" if schema else name
+        if name.lower() in self.drops or qualified.lower() in self.drops:
+            return True
+        self.kept.append(qualified)
+        return False
 
     # ----------------------------------------------------------------- names and keys
 

@@ -38,12 +38,50 @@ class DifferCreate(DifferBase):
                     found[self._table_key(schema, seq.name)] = (schema, seq.name)
             return found
 
+        self._enum_types()
         cur = standalone(self.current, target=False)
         tgt = standalone(self.target, target=True)
         for key in sorted(set(tgt) - set(cur)):
             self.out.prelude.append(f"CREATE SEQUENCE {self._qualified(*tgt[key])}")
         for key in sorted(set(cur) - set(tgt)):
-            self.out.drop_sequences.append(f"DROP SEQUENCE {self._qualified(*cur[key])}")
+            if self.may_drop(*cur[key]):
+                self.out.drop_sequences.append(f"DROP SEQUENCE {self._qualified(*cur[key])}")
+
+    def _enum_types(self) -> None:
+        """New enum labels as ALTER TYPE ... ADD VALUE in place; a removed or reordered label is refused.
+
+        Labels are known only where the DDL parser read CREATE TYPE ... AS ENUM (table options `enum:<column>`);
+        a live catalog does not carry them, so a type known on one side only is left to plan.py's note. PostgreSQL
+        can add a label anywhere (BEFORE/AFTER) but not remove or move one: that needs a new type and a rewrite of
+        every column using it, which is not planned automatically.
+        """
+        current, target = _enum_labels(self.current), _enum_labels(self.target)
+        for name in sorted(target):
+            wanted = target[name]
+            if name not in current:
+                if self.current.source == "ddl" and not any(name == key for key in current):
+                    labels = ", ".join(_literal(label) for label in wanted)
+                    self.out.prelude.append(f"CREATE TYPE {name} AS ENUM ({labels})")
+                continue
+            have = current[name]
+            kept = [label for label in wanted if label in have]
+            removed = [label for label in have if label not in wanted]
+            if removed or kept != have:
+                what = f"removes {', '.join(map(_literal, removed))}" if removed else "reorders its labels"
+                raise ValueError(
+                    f"the target {what} in enum type {name}: PostgreSQL can only add labels (ALTER TYPE ... ADD VALUE);"
+                    " removing or reordering needs a new type and every column using it converted (a rewrite), "
+                    "which is not planned automatically — plan it as `change`, or keep the labels in target_ddl"
+                )
+            for position, label in enumerate(wanted):
+                if label in have:
+                    continue
+                after = next((wanted[i] for i in range(position - 1, -1, -1)), None)
+                where = f" AFTER {_literal(after)}" if after is not None else f" BEFORE {_literal(have[0])}"
+                self.out.prelude.append(f"ALTER TYPE {name} ADD VALUE IF NOT EXISTS {_literal(label)}{where}")
+                have = (
+                    [*have[: have.index(after) + 1], label, *have[have.index(after) + 1 :]] if after else [label, *have]
+                )
 
     # ----------------------------------------------------------------- new tables
 
@@ -237,3 +275,18 @@ class DifferCreate(DifferBase):
         if fk.deferrable and self.dialect != "mysql":
             body += " DEFERRABLE"
         return body
+
+
+def _enum_labels(catalog: Catalog) -> dict[str, list[str]]:
+    """Enum type (as the columns name it) → its labels in order, from the DDL parser's `enum:<column>` options."""
+    found: dict[str, list[str]] = {}
+    for table in catalog.tables:
+        for column in table.columns:
+            labels = table.options.get(f"enum:{column.name}")
+            if labels is not None:
+                found.setdefault(column.data_type.removesuffix("[]"), labels.split(","))
+    return found
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

@@ -85,7 +85,12 @@ def _run(
         from dbspecialist.knowledge.migrations.lint_rules_postgres import enabled_rules, lint_postgres
 
         count, findings, errors = lint_postgres(
-            sql, version, version_given=given, include=include, assume_in_transaction=assume_in_transaction
+            sql,
+            version,
+            version_given=given,
+            include=include,
+            assume_in_transaction=assume_in_transaction,
+            catalog=catalog,
         )
         return count, findings, errors, len(enabled_rules(include))
     if dialect in ("mysql", "mariadb"):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Collection
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from dbspecialist.knowledge.findings import Finding, RuleSpec
 from dbspecialist.knowledge.migrations import lint_rules_postgres_breaking as breaking
@@ -29,6 +29,9 @@ from dbspecialist.knowledge.migrations.model import MigrationInputError
 from dbspecialist.knowledge.migrations.pg_classify import ClassifiedOp, SchemaState, classify, operation, statement_lock
 from dbspecialist.knowledge.migrations.pg_statements import PgStatement, relation_name, split_postgres, transaction_kind
 from dbspecialist.knowledge.migrations.versions import Version
+
+if TYPE_CHECKING:
+    from dbspecialist.adapters.catalog import Catalog
 
 _ALTER: Final = frozenset({"AlterTableStmt"})
 _COLUMNS: Final = frozenset({"CreateStmt", "AlterTableStmt"})
@@ -203,15 +206,17 @@ def lint_postgres(
     version_given: bool = True,
     include: Collection[str] = (),
     assume_in_transaction: bool = False,
+    catalog: Catalog | None = None,
 ) -> tuple[int, list[Finding], list[str]]:
     """(statements read, findings with line = statement first line, parse errors) for a PostgreSQL migration.
 
-    `assume_in_transaction`: the migration tool runs the whole file inside one transaction.
+    `assume_in_transaction`: the migration tool runs the whole file inside one transaction. `catalog`: the current
+    schema when known (plan_migration with a connection or current_ddl), so column types need not be in the file.
     """
     statements, errors = parse_tolerant(sql)
     rules = enabled_rules(include)
     by_kind, always = _dispatch(rules)
-    schema = SchemaState(version)
+    schema = SchemaState(version, catalog)
     state = LintState(version, version_given, statements, schema)
     if assume_in_transaction:
         state.assume_transaction()

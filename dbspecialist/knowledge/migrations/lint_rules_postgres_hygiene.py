@@ -23,6 +23,7 @@ from dbspecialist.knowledge.migrations.lint_rules_postgres_core import (
     spec,
 )
 from dbspecialist.knowledge.migrations.pg_statements import PgStatement, deparse, relation_name
+from dbspecialist.knowledge.sql_text import index_name
 
 NAMEDATALEN: Final = 64  # PostgreSQL's identifier buffer (pg_config_manual.h): 63 bytes of name
 MAX_IDENTIFIER_BYTES: Final = NAMEDATALEN - 1
@@ -175,12 +176,21 @@ def check_robust(statement: PgStatement, state: LintState) -> Iterator[Finding]:
             ]
             note = "Dropping first also removes an INVALID index left by a failed concurrent build."
         else:
-            statements = [text]
-            note = "Name the index: IF NOT EXISTS and the clean-up of a failed build both need a name."
+            # Unnamed, a re-run builds a second index (name_idx1): name it as PostgreSQL would have.
+            name = _default_index_name(node)
+            qualified = f"{node.relation.schemaname}.{name}" if node.relation.schemaname else name
+            named = [(node, "idxname", name)]
+            if node.concurrent:
+                statements = [f"DROP INDEX CONCURRENTLY IF EXISTS {ident(qualified)};", patched_sql(statement, named)]
+            else:
+                statements = [patched_sql(statement, [*named, (node, "if_not_exists", True)])]
+            note = f"Named {name} (PostgreSQL's own default): a re-run then finds it instead of adding a second one."
     elif "ADD unnamed constraint" in problems:
-        statements = [text]
-        note = "Name the constraint (CONSTRAINT name ...) and drop it IF EXISTS first, so a re-run does not fail or "
-        note += "add a duplicate."
+        statements = _named_constraints(statement)
+        note = "Named as PostgreSQL names it and dropped IF EXISTS first, so a re-run neither fails nor adds a "
+        note += "duplicate."
+    elif any(p.startswith(("ATTACH PARTITION", "DETACH PARTITION")) for p in problems):
+        statements, note = _guarded_partition(statement)
     elif any(p.startswith("ADD CONSTRAINT") for p in problems) and statement.kind == "AlterTableStmt":
         table = alter_table_name(statement)
         names = [p.removeprefix("ADD CONSTRAINT ") for p in problems if p.startswith("ADD CONSTRAINT")]
@@ -204,6 +214,90 @@ def check_robust(statement: PgStatement, state: LintState) -> Iterator[Finding]:
         help="Add IF [NOT] EXISTS (or drop-then-create) so the statement can run twice.",
         fix=Fix(title="Make the statement repeatable", statements=statements, note=note),
     )
+
+
+def _default_index_name(node: Any) -> str:
+    """The name PostgreSQL gives an unnamed index: <table>_<columns>_idx (`expr` for an expression), or _key."""
+    words = [str(p.name) if p.name else _expression_word(p.expr) for p in node.indexParams or ()]
+    return index_name(str(node.relation.relname), words, "key" if node.unique else "idx")
+
+
+def _expression_word(expr: Any) -> str:
+    """An index expression's part of the default name: the function's name, else `expr`."""
+    funcname = getattr(expr, "funcname", None)
+    return str(funcname[-1].sval) if funcname else "expr"
+
+
+_CONSTRAINT_SUFFIX: Final = {"CONSTR_PRIMARY": "pkey", "CONSTR_UNIQUE": "key", "CONSTR_CHECK": "check"}
+
+
+def _named_constraints(statement: PgStatement) -> list[str]:
+    """Unnamed ADD CONSTRAINT given PostgreSQL's default names, each dropped IF EXISTS before the statement."""
+    table = alter_table_name(statement)
+    relname = table.rsplit(".", 1)[-1]
+    changes: list[Change] = []
+    drops: list[str] = []
+    for _position, sub, cmd in alter_cmds(statement):
+        con = cmd.def_
+        if sub != "AT_AddConstraint" or con.conname or con.indexname:
+            continue
+        kind = enum_name(con.contype)
+        if kind == "CONSTR_PRIMARY":
+            name = f"{relname}_pkey"
+        elif kind == "CONSTR_FOREIGN":
+            name = index_name(relname, [str(c.sval) for c in con.fk_attrs or ()], "fkey")
+        elif kind == "CONSTR_CHECK":
+            name = index_name(relname, _first_column(con.raw_expr), "check")
+        else:
+            name = index_name(relname, [str(c.sval) for c in con.keys or ()], _CONSTRAINT_SUFFIX.get(kind, "key"))
+        changes.append((con, "conname", name))
+        drops.append(f"ALTER TABLE {ident(table)} DROP CONSTRAINT IF EXISTS {ident(name)};")
+    return [*drops, patched_sql(statement, changes)]
+
+
+def _first_column(expr: Any) -> list[str]:
+    """[the first column a CHECK expression reads] (PostgreSQL names the constraint after it), or []."""
+    from pglast import ast
+    from pglast.visitors import Visitor
+
+    found: list[str] = []
+
+    class _Columns(Visitor):
+        def visit_ColumnRef(self, _ancestors: Any, ref: ast.ColumnRef) -> None:
+            fields: Any = ref.fields
+            if fields and isinstance(fields[-1], ast.String):
+                found.append(str(fields[-1].sval))
+
+    _Columns()(expr)
+    return found[:1]
+
+
+def _guarded_partition(statement: PgStatement) -> tuple[list[str], str]:
+    """ATTACH/DETACH PARTITION run only while the partition is (not yet) attached."""
+    statements: list[str] = []
+    concurrent = False
+    for _position, sub, cmd in alter_cmds(statement):
+        if sub not in ("AT_AttachPartition", "AT_DetachPartition"):
+            continue
+        parent, partition = alter_table_name(statement), relation_name(cmd.def_.name)
+        attached = (
+            f"EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = '{partition}'::regclass "
+            f"AND inhparent = '{parent}'::regclass)"
+        )
+        text = statement.text.rstrip().rstrip(";")
+        if sub == "AT_DetachPartition" and cmd.def_.concurrent:
+            concurrent = True  # not allowed inside a DO block (a transaction): check first, then run it as written
+            statements += [f"SELECT {attached} AS still_attached;", f"{text};"]
+            continue
+        condition = f"NOT {attached}" if sub == "AT_AttachPartition" else attached
+        statements.append(f"DO $$ BEGIN IF {condition} THEN {text}; END IF; END $$;")
+    note = "The DO block runs the statement only while the partition is in the state it expects."
+    if concurrent:
+        note = (
+            "DETACH ... CONCURRENTLY cannot run inside a DO block: run it only when the check returns true. If an "
+            "earlier run was interrupted, complete it with ALTER TABLE ... DETACH PARTITION ... FINALIZE instead."
+        )
+    return statements, note
 
 
 def _guarded_column_rename(node: Any) -> str:

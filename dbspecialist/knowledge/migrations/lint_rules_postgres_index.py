@@ -27,6 +27,10 @@ from dbspecialist.knowledge.migrations.pg_classify import operation
 from dbspecialist.knowledge.migrations.pg_locks import ACCESS_EXCLUSIVE, SHARE
 from dbspecialist.knowledge.migrations.pg_statements import PgStatement, relation_name
 
+# PostgreSQL 14.0-14.3 can build corrupt indexes CONCURRENTLY (MIG042; fixed in 14.4).
+CORRUPTION_FROM: Final = (14, 0, 0)
+CORRUPTION_FIXED: Final = (14, 4, 0)
+
 # ----------------------------------------------------------------------------------------------- MIG001
 
 CREATE_INDEX = spec(
@@ -88,10 +92,29 @@ def check_create_index(statement: PgStatement, state: LintState) -> Iterator[Fin
             "update and delete waits. Building it CONCURRENTLY lets writes continue while it runs."
         ),
         help="Build the index with CREATE INDEX CONCURRENTLY, outside a transaction.",
-        fix=Fix(
-            title="Build the index concurrently",
-            statements=[patched_sql(statement, [(node, "concurrent", True)])],
-            note=note,
+        fix=_unless_corrupting(
+            Fix(
+                title="Build the index concurrently",
+                statements=[patched_sql(statement, [(node, "concurrent", True)])],
+                note=note,
+            ),
+            state,
+        ),
+    )
+
+
+def _unless_corrupting(fix: Fix, state: LintState) -> Fix:
+    """On 14.0-14.3 a CONCURRENTLY fix is only safe after the minor upgrade (MIG042): say so, and never auto-apply."""
+    if not (CORRUPTION_FROM <= state.version < CORRUPTION_FIXED):
+        return fix
+    return Fix(
+        title=f"Upgrade to PostgreSQL {'.'.join(map(str, CORRUPTION_FIXED[:2]))}+ first, then: {fix.title.lower()}",
+        statements=fix.statements,
+        safety="display-only",
+        note=(
+            "On PostgreSQL 14.0-14.3 a CONCURRENTLY build can silently miss rows (MIG042): run this only after "
+            "upgrading to the latest 14.x minor release. Until then the statement as written (blocking) is the "
+            "correct one, in a quiet period."
         ),
     )
 
@@ -217,10 +240,13 @@ def check_reindex(statement: PgStatement, state: LintState) -> Iterator[Finding]
             note="PostgreSQL before 12 has no REINDEX CONCURRENTLY; copy the index definition from pg_indexes.",
         )
     else:
-        fix = Fix(
-            title="Rebuild concurrently",
-            statements=[f"REINDEX {target.upper()} CONCURRENTLY {ident(name)};"],
-            note="Run outside a transaction block; a failed run leaves an INVALID *_ccnew index to drop.",
+        fix = _unless_corrupting(
+            Fix(
+                title="Rebuild concurrently",
+                statements=[f"REINDEX {target.upper()} CONCURRENTLY {ident(name)};"],
+                note="Run outside a transaction block; a failed run leaves an INVALID *_ccnew index to drop.",
+            ),
+            state,
         )
     yield finding(
         REINDEX,
@@ -492,8 +518,6 @@ INDEX_CORRUPTION = spec(
     Severity.CRITICAL,
     "CREATE/REINDEX ... CONCURRENTLY on PostgreSQL 14.0-14.3 (index corruption bug).",
 )
-CORRUPTION_FROM: Final = (14, 0, 0)
-CORRUPTION_FIXED: Final = (14, 4, 0)
 
 
 def check_index_corruption(statement: PgStatement, state: LintState) -> Iterator[Finding]:

@@ -7,6 +7,7 @@ change as asked are added, and each table's strongest lock and longest blocking 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Final
 
@@ -72,15 +73,13 @@ def plan_migration(
             raise MigrationInputError("give either a connection or `current_ddl` as the current schema, not both")
         current = _parse(current_ddl, canonical, "current_ddl")
     generated = False
+    diff_notes: list[str] = []
     if target_ddl is not None and target_ddl.strip():
         if current is None:
             raise MigrationInputError(
                 "`target_ddl` is diffed against the current schema: give `connection` or `current_ddl` too"
             )
-        from dbspecialist.knowledge.migrations.diff import diff_schemas
-
-        statements = diff_schemas(current, _parse(target_ddl, canonical, "target_ddl"), canonical)
-        change = "".join(f"{statement.rstrip().rstrip(';')};\n" for statement in statements)
+        change, diff_notes = _diff(current, target_ddl, canonical)
         generated = True
     assert change is not None
     if len(change) > MAX_CHANGE_CHARS:
@@ -96,10 +95,60 @@ def plan_migration(
         catalog=current,
     )
     if generated and not change.strip():
-        return _assemble(ctx, [], PlannerOutput(steps=[]), [], generated=True)
+        return _assemble(ctx, [], PlannerOutput(steps=[], notes=diff_notes), [], generated=True)
     output = _planner(canonical)(change, ctx)
+    output.notes.extend(diff_notes)
     lint_findings = _lint(change, canonical, version_text(parsed_version, canonical), current)
     return _assemble(ctx, _statement_texts(change, canonical), output, lint_findings, generated=generated)
+
+
+# `DROP TABLE a, b` / `DROP SEQUENCE IF EXISTS s` in target_ddl: the objects the target says to drop.
+_EXPLICIT_DROP: Final = re.compile(
+    r"\bDROP\s+(?:TABLE|SEQUENCE)\s+(?:IF\s+EXISTS\s+)?([^;]+?)(?:\s+(?:CASCADE|RESTRICT))?\s*(?:;|$)",
+    re.IGNORECASE,
+)
+
+
+def _diff(current: Catalog, target_ddl: str, dialect: str) -> tuple[str, list[str]]:
+    """The change that turns `current` into `target_ddl`, and notes on what the diff left alone.
+
+    A target may describe only the tables it changes (one table out of fifty): tables and stand-alone sequences it
+    does not mention are left alone and listed in a note, not dropped. A table is dropped only when target_ddl says
+    so with `DROP TABLE name;` (likewise `DROP SEQUENCE`), which the DDL reader applies to the target.
+    """
+    from dbspecialist.knowledge.migrations.diff import diff_schemas, kept_objects
+
+    target = _parse(target_ddl, dialect, "target_ddl")
+    drops = {
+        name.strip().strip('"`[]').lower()
+        for match in _EXPLICIT_DROP.finditer(target_ddl)
+        for name in match.group(1).split(",")
+    }
+    drops |= {name.rsplit(".", 1)[-1] for name in drops}
+    try:
+        statements = diff_schemas(current, target, dialect, drops=drops)
+    except ValueError as exc:
+        raise MigrationInputError(f"cannot plan `target_ddl`: {exc}") from None
+    notes = []
+    kept = kept_objects(current, target, dialect, drops)
+    if kept:
+        shown = ", ".join(kept[:10]) + (f" and {len(kept) - 10} more" if len(kept) > 10 else "")
+        notes.append(
+            f"{len(kept)} table(s) or sequence(s) of the current schema are not in target_ddl and were left alone "
+            f"({shown}): a target may list only the tables it changes. To drop one, add `DROP TABLE name;` to "
+            "target_ddl."
+        )
+    if (
+        dialect == "postgres"
+        and current.source == "live"
+        and any(key.startswith("enum:") for table in target.tables for key in table.options)
+    ):
+        notes.append(
+            "Enum labels are not read from a live connection: new labels in target_ddl's CREATE TYPE ... AS ENUM "
+            "are not compared. Add them with ALTER TYPE name ADD VALUE IF NOT EXISTS 'label' [AFTER 'other'] "
+            "(plan it as `change`), or diff against current_ddl."
+        )
+    return "".join(f"{statement.rstrip().rstrip(';')};\n" for statement in statements), notes
 
 
 def _parse(ddl: str, dialect: str, what: str) -> Catalog:
@@ -278,8 +327,17 @@ def summarise(plan: MigrationPlan, notes: list[str] | None = None) -> str:
         f"{len(tables)} table{'s' if len(tables) != 1 else ''} ({plan.dialect} {plan.version})."
     ]
     known = [s.estimate.seconds for s in plan.steps if s.estimate is not None and s.estimate.seconds is not None]
-    if known:
+    unknown = [s.number for s in plan.steps if s.estimate is not None and s.estimate.seconds is None]
+    if known and unknown:
+        label = "step" if len(unknown) == 1 else "steps"
+        parts.append(
+            f"Estimated run time {_duration(sum(known))} plus {label} {', '.join(map(str, unknown))}, whose duration "
+            "depends on a table size that is not known (pass table_stats or a connection)."
+        )
+    elif known:
         parts.append(f"Estimated total run time {_duration(sum(known))}.")
+    elif unknown:
+        parts.append("Run time unknown: the table sizes are not known (pass table_stats or a connection).")
     blocking = [lock for lock in plan.locks if lock.blocks != "nothing"]
     if blocking:
         worst = max(

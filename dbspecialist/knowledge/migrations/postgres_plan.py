@@ -14,7 +14,8 @@ import copy
 from typing import Any, Final
 
 from dbspecialist.knowledge.migrations.context import PlanContext, PlannerOutput
-from dbspecialist.knowledge.migrations.model import Phase, TableEffect
+from dbspecialist.knowledge.migrations.estimate import METADATA_SECONDS
+from dbspecialist.knowledge.migrations.model import DurationEstimate, Phase, TableEffect
 from dbspecialist.knowledge.migrations.pg_classify import (
     ClassifiedOp,
     SchemaState,
@@ -32,7 +33,13 @@ from dbspecialist.knowledge.migrations.postgres_rewrites import (
     backfill,
     set_not_null,
 )
-from dbspecialist.knowledge.migrations.postgres_rewrites_base import LOCK_TIMEOUT, Builder, q, short_name
+from dbspecialist.knowledge.migrations.postgres_rewrites_base import (
+    LOCK_TIMEOUT,
+    METADATA_STATEMENT_TIMEOUT,
+    Builder,
+    q,
+    short_name,
+)
 from dbspecialist.knowledge.migrations.postgres_rewrites_columns import (
     add_identity,
     alter_type,
@@ -232,6 +239,9 @@ def _create_index(b: Builder, st: PgStatement, ops: list[ClassifiedOp]) -> None:
 def _create_index_concurrently(b: Builder, st: PgStatement, ops: list[ClassifiedOp]) -> None:
     op = ops[0]
     name = str(op.detail.get("index") or "")
+    if b.partitions(op.table) is not None:  # refused on a partitioned table: built per partition instead
+        create_index(b, copy.deepcopy(st.node), op)
+        return
     if not name:
         passthrough(b, st.text, ops)
         return
@@ -272,6 +282,20 @@ def _update(b: Builder, st: PgStatement, ops: list[ClassifiedOp]) -> None:
     if node.fromClause or getattr(node, "returningClause", None) or node.withClause:
         passthrough(b, st.text, ops)
         return
+    keyed = _rows_by_key(b, ops[0].table, node.whereClause)
+    if keyed is not None:
+        passthrough(b, st.text, ops)
+        step = b.steps[-1]
+        step.estimate = DurationEstimate(
+            seconds=METADATA_SECONDS * keyed,
+            basis=f"at most {keyed:,} row(s), found through the table's primary key or a unique index",
+        )
+        step.preamble = [
+            f"SET lock_timeout = '{LOCK_TIMEOUT}'",
+            f"SET statement_timeout = '{METADATA_STATEMENT_TIMEOUT}'",
+        ]
+        step.notes.append("The WHERE pins the primary key (or a unique key): a few rows, no batching needed.")
+        return
     sets = ", ".join(f"{q(str(t.name))} = {deparse(t.val)}" for t in node.targetList or ())
     where = deparse(node.whereClause) if node.whereClause is not None else "true"
     notes = [
@@ -279,6 +303,42 @@ def _update(b: Builder, st: PgStatement, ops: list[ClassifiedOp]) -> None:
         "Idempotent only if the SET makes the WHERE false; otherwise re-running re-applies it to matching rows.",
     ]
     backfill(b, ops[0].table, sets, where, f"Run the UPDATE on {ops[0].table} in keyset batches", notes)
+
+
+MAX_KEYED_ROWS: Final = 1_000  # an IN list longer than this is batched like any other UPDATE
+
+
+def _rows_by_key(b: Builder, table: str, where: Any) -> int | None:
+    """How many rows at most a WHERE pins with `key = constant` (or `key IN (constants)`) on every column of the
+    primary key or of a unique index (AND-ed); None when it does not (or the keys are unknown)."""
+    from pglast import ast
+
+    found = b.table(table)
+    if found is None or where is None:
+        return None
+    keys = [found.primary_key.columns] if found.primary_key is not None else []
+    keys += [index.columns for index in found.indexes if index.unique and index.predicate is None]
+    args: Any = where.args if isinstance(where, ast.BoolExpr) and where.boolop == 0 else None  # AND_EXPR
+    terms = list(args) if args is not None else [where]
+    pinned: dict[str, int] = {}
+    for term in terms:
+        if not isinstance(term, ast.A_Expr) or not isinstance(term.lexpr, ast.ColumnRef):
+            continue
+        operator = str(term.name[-1].sval) if term.name else ""
+        fields: Any = term.lexpr.fields
+        column = str(fields[-1].sval).lower() if isinstance(fields[-1], ast.String) else ""
+        right = term.rexpr
+        values = list(right) if isinstance(right, (list, tuple)) else [right]
+        if operator != "=" or not values or not all(isinstance(v, (ast.A_Const, ast.ParamRef)) for v in values):
+            continue
+        pinned[column] = min(pinned.get(column, len(values)), len(values))
+    for columns in keys:
+        if columns and all(c.lower() in pinned for c in columns):
+            rows = 1
+            for c in columns:
+                rows *= pinned[c.lower()]
+            return rows if rows <= MAX_KEYED_ROWS else None
+    return None
 
 
 def _refresh(b: Builder, st: PgStatement, ops: list[ClassifiedOp]) -> None:

@@ -494,6 +494,10 @@ def add_constraint(b: Builder, table: str, con: Any, op: ClassifiedOp) -> None:
             first = columns[:1] or _expression_columns(con.raw_expr)[:1]
             con.conname = object_name(short_name(table), *first, suffix="fkey" if fk else "check")
         name = q(str(con.conname))
+        partitions = b.partitions(table) if fk else None
+        if partitions is not None:
+            _partitioned_foreign_key(b, table, con, partitions, str(op.detail.get("references") or ""))
+            return
         con.skip_validation = True
         con.initially_valid = False
         what = f"foreign key {con.conname}" if fk else f"CHECK {con.conname}"
@@ -517,6 +521,51 @@ def add_constraint(b: Builder, table: str, con: Any, op: ClassifiedOp) -> None:
         add_key(b, table, con, columns, primary=kind == "add_primary_key", drop_old=None)
         return
     raise ValueError(f"no constraint rewrite for {kind}")
+
+
+def _partitioned_foreign_key(b: Builder, table: str, con: Any, partitions: list[str], referenced: str) -> None:
+    """A foreign key on a partitioned table: NOT VALID + VALIDATE on each partition, then added on the parent.
+
+    PostgreSQL refuses NOT VALID foreign keys on a partitioned table, and a plain one validates every partition
+    under SHARE ROW EXCLUSIVE. Added on the parent last, the key adopts each partition's equal, validated key
+    instead of checking the rows again.
+    """
+    name = q(str(con.conname))
+    for partition in partitions:
+        part = copy.deepcopy(con)
+        part.skip_validation = True
+        part.initially_valid = False
+        not_valid_then_validate(
+            b,
+            "expand",
+            partition,
+            name,
+            (
+                f"Add foreign key {con.conname} on partition {partition} as NOT VALID (no scan)",
+                _constraint_sql(partition, part),
+                "add_foreign_key_not_valid",
+            ),
+            f"Validate foreign key {con.conname} on partition {partition} (scans without blocking reads or writes)",
+            tables=[partition, referenced] if referenced else None,
+            validate_notes=[f"Takes ROW SHARE on {referenced}." if referenced else "Nothing to undo."],
+        )
+    parent = copy.deepcopy(con)
+    parent.skip_validation = False
+    parent.initially_valid = True
+    b.step(
+        "validate",
+        f"Add foreign key {con.conname} on the partitioned table {table}: it adopts the partitions' validated keys",
+        table,
+        [_constraint_sql(table, parent)],
+        "add_foreign_key_not_valid",  # no scan: every partition already has an equal validated key
+        tables=[table, *partitions, *([referenced] if referenced else [])],
+        rollback=[alter(table, f"DROP CONSTRAINT {name}")],
+        notes=[
+            f"{table} is partitioned: NOT VALID is refused on it. Each partition got the key first, so adding it on "
+            "the parent attaches those instead of checking every row again.",
+            "A partition created or attached later gets the key from the parent.",
+        ],
+    )
 
 
 def add_key(b: Builder, table: str, con: Any, columns: list[str], *, primary: bool, drop_old: str | None) -> None:

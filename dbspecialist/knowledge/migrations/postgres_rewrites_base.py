@@ -81,6 +81,8 @@ class Builder:
     line: int | None = None  # first line of the statement being planned
     backfilled: set[tuple[str, str]] = field(default_factory=set)  # (table, column) filled by a planned backfill
     not_null: set[tuple[str, str]] = field(default_factory=set)  # (table, column) made NOT NULL by the plan
+    widened: set[tuple[str, str]] = field(default_factory=set)  # (table, column) given a new type by a column swap
+    fk_copies: dict[tuple[str, str], str] = field(default_factory=dict)  # (table, foreign key) → its copy's name
 
     @property
     def version(self) -> tuple[int, int, int]:
@@ -88,6 +90,30 @@ class Builder:
 
     def table(self, name: str) -> Table | None:
         return self.ctx.table(name)
+
+    def partitions(self, table: str) -> list[str] | None:
+        """The leaf partitions of `table` as qualified names when it is a partitioned table, else None."""
+        found = self.table(table)
+        if found is None or found.kind != "partitioned_table" or self.ctx.catalog is None:
+            return None
+        leaves: list[str] = []
+        parents = [found.qualified_name.lower()]
+        while parents:
+            parent = parents.pop(0)
+            for t in self.ctx.catalog.tables:
+                of = (t.partition_of or "").lower()
+                if (
+                    not of
+                    or of.rsplit(".", 1)[-1] != parent.rsplit(".", 1)[-1]
+                    or ("." in of and "." in parent and of != parent)
+                ):
+                    continue
+                name = t.name if t.schema_name in (None, "public") else t.qualified_name  # as usually written
+                if t.kind == "partitioned_table":
+                    parents.append(name.lower())
+                else:
+                    leaves.append(name)
+        return sorted(leaves)
 
     def is_new(self, table: str) -> bool:
         return short_name(table).lower() in self.state.new_tables

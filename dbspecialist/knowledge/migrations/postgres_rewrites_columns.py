@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from dbspecialist.knowledge.migrations.pg_classify import ClassifiedOp
 from dbspecialist.knowledge.migrations.pg_statements import deparse
@@ -23,14 +23,13 @@ from dbspecialist.knowledge.migrations.postgres_rewrites import (
     indexes_on,
     not_null_sequence,
     not_valid_then_validate,
-    referencing_fks,
     trigger_function_clause,
 )
 from dbspecialist.knowledge.migrations.postgres_rewrites_base import Builder, object_name, q, same_schema, short_name
 from dbspecialist.knowledge.migrations.postgres_rewrites_rules import referenced_key_change
 
 if TYPE_CHECKING:
-    from dbspecialist.adapters.catalog import Column
+    from dbspecialist.adapters.catalog import Column, ForeignKey, Table
 
 
 def alter_type(b: Builder, op: ClassifiedOp, using: Any) -> None:
@@ -82,6 +81,7 @@ def _new_row_expr(using: Any, column: str, new_type: str, prefix: str) -> str:
 def _swap_column_type(b: Builder, table: str, column: str, new_type: str, using: Any, detail: dict[str, Any]) -> None:
     short = short_name(table)
     c = q(column)
+    b.widened.add((table.lower(), column.lower()))
     new_col = object_name(column, suffix="new")
     old_col = object_name(column, suffix="old")
     func = same_schema(table, object_name(short, column, suffix="type_sync"))
@@ -126,6 +126,7 @@ def _swap_column_type(b: Builder, table: str, column: str, new_type: str, using:
     indexes = indexes_on(b, table, column)
     renames: list[str] = []
     pk_swap: list[str] = []
+    referencing: list[tuple[str, ForeignKey]] = []
     found = b.table(table)
     for index in indexes:
         copy_name = object_name(index.name, suffix="new")
@@ -146,9 +147,10 @@ def _swap_column_type(b: Builder, table: str, column: str, new_type: str, using:
                     f"DROP CONSTRAINT {q(pk_name)}, ADD CONSTRAINT {q(pk_name)} PRIMARY KEY USING INDEX {q(copy_name)}",
                 )
             ]
-            referencing = referencing_fks(b, table)
+            referencing = _referencing_foreign_keys(b, table, column)
             if referencing:
-                b.finding(referenced_key_change(table, referencing, b.line))
+                b.finding(referenced_key_change(table, [f"{t}.{fk.name}" for t, fk in referencing], b.line))
+                _widen_referencing_columns(b, table, column, new_type, referencing)
             continue
         if index.origin != "index":
             b.note(f"{table}.{column}: constraint {index.name} must be re-created on {new_col} (not automated).")
@@ -177,15 +179,31 @@ def _swap_column_type(b: Builder, table: str, column: str, new_type: str, using:
             alter(table, f"ALTER COLUMN {q(old_col)} DROP DEFAULT"),
             alter(table, f"ALTER COLUMN {c} SET DEFAULT {info.default}"),
         ]
-    if info is not None and not info.nullable:
+    swap += _sequence_handover(b, table, column, new_type, info)
+    # Foreign keys depend on the primary key's index: they are dropped before the key is swapped and re-added on it
+    # NOT VALID (no scan) in the same transaction, then validated after.
+    for child, fk in referencing:
+        swap.append(alter(child, f"DROP CONSTRAINT {q(fk.name or '')}"))
+        copied = b.fk_copies.get((child.lower(), (fk.name or "").lower()))
+        if copied is not None:
+            swap.append(alter(child, f"DROP CONSTRAINT {q(copied)}"))
+    swap += [*pk_swap, *renames]
+    # After the primary key moved: a column of a primary key cannot lose NOT NULL.
+    if info is not None and not info.nullable and info.identity is None:
         swap.append(alter(table, f"ALTER COLUMN {q(old_col)} DROP NOT NULL"))
-    swap += [*pk_swap, *renames, "COMMIT"]
+    swap += _identity_handover(table, column, old_col, info)
+    swap += [
+        alter(child, f"ADD CONSTRAINT {q(fk.name or '')} {_fk_clause(table, fk)} NOT VALID")
+        for child, fk in referencing
+    ]
+    swap.append("COMMIT")
     b.step(
         "switch",
         f"Swap {new_col} in as {column} by renames, in one short transaction",
         table,
         swap,
         "rename_column",
+        tables=[table, *dict.fromkeys(child for child, _ in referencing if child.lower() != table.lower())],
         rollback=[
             alter(table, f"RENAME COLUMN {c} TO {q(new_col)}"),
             alter(table, f"RENAME COLUMN {q(old_col)} TO {c}"),
@@ -193,10 +211,134 @@ def _swap_column_type(b: Builder, table: str, column: str, new_type: str, using:
         notes=[
             "From here the application reads and writes the new type under the old name; it must accept it.",
             f"After the swap {old_col} is no longer updated: rolling back later loses writes made since the swap.",
+            f"{column} moves to the end of the column order: INSERT without a column list and SELECT * see it last.",
+            *(
+                [f"The foreign keys referencing {table} are dropped and re-added NOT VALID on the new key here."]
+                if referencing
+                else []
+            ),
         ],
     )
+    for child, fk in referencing:
+        b.step(
+            "switch",
+            f"Validate foreign key {fk.name} on {child} against the new key (scans without blocking reads or writes)",
+            child,
+            [alter(child, f"VALIDATE CONSTRAINT {q(fk.name or '')}")],
+            "validate_constraint",
+            tables=[child, table],
+            notes=["Until validated the key is enforced for new writes only."],
+        )
     _note_dependent_views(b, table, column, old_col)
     _drop_old_column(b, table, old_col)
+
+
+_INTEGER_WIDTH: Final = {"smallint": 2, "int2": 2, "integer": 4, "int": 4, "int4": 4, "bigint": 8, "int8": 8}
+
+
+def _qualified(table: Table) -> str:
+    """A catalog table as usually written: without the default `public.` schema."""
+    return table.name if table.schema_name in (None, "public") else table.qualified_name
+
+
+def _referencing_foreign_keys(b: Builder, table: str, column: str) -> list[tuple[str, ForeignKey]]:
+    """(referencing table, foreign key) for every named foreign key on a non-partition table referencing `column`."""
+    found = b.table(table)
+    if b.ctx.catalog is None or found is None:
+        return []
+    result = []
+    for other in b.ctx.catalog.tables:
+        if other.partition_of is not None:
+            continue  # a partition's copy of its parent's foreign key goes with the parent's
+        for fk in other.foreign_keys:
+            same_table = fk.ref_table.rsplit(".", 1)[-1].lower() == found.name.lower()
+            schema = fk.ref_schema or other.schema_name
+            same_schema_ = schema is None or found.schema_name is None or schema.lower() == found.schema_name.lower()
+            refs = [c.lower() for c in fk.ref_columns]
+            if fk.name and same_table and same_schema_ and column.lower() in refs:
+                result.append((_qualified(other), fk))
+    return result
+
+
+def _widen_referencing_columns(
+    b: Builder, table: str, column: str, new_type: str, referencing: list[tuple[str, ForeignKey]]
+) -> None:
+    """A referencing column narrower than the key's new integer type gets the same swap: planned first."""
+    width = _INTEGER_WIDTH.get(new_type.lower())
+    if width is None:
+        return
+    for child, fk in referencing:
+        position = [c.lower() for c in fk.ref_columns].index(column.lower())
+        child_column = fk.columns[position]
+        info = column_info(b, child, child_column)
+        current = _INTEGER_WIDTH.get(info.data_type.lower()) if info is not None else None
+        if current is None or current >= width or (child.lower(), child_column.lower()) in b.widened:
+            continue
+        assert info is not None
+        reason = (
+            f"it references {table}.{column}, which becomes {new_type}: left {info.data_type}, it cannot hold the "
+            f"keys past the {info.data_type} range"
+        )
+        b.note(f"{child}.{child_column} is widened to {new_type} too: {reason}.")
+        _swap_column_type(b, child, child_column, new_type, None, {"reason": f"{info.data_type} → {new_type}"})
+
+
+def _sequence_handover(b: Builder, table: str, column: str, new_type: str, info: Column | None) -> list[str]:
+    """The serial sequence follows the new column (else DROP COLUMN of the old one drops it) and is widened."""
+    if info is None or info.default is None:
+        return []
+    match = re.search(r"nextval\('([^']+)'", info.default)
+    if match is None:
+        return []
+    sequence = match.group(1)
+    statements = [f"ALTER SEQUENCE {sequence} OWNED BY {q(table)}.{q(column)}"]
+    width = _INTEGER_WIDTH.get(new_type.lower())
+    known = (
+        next(
+            (s for s in b.ctx.catalog.sequences if _sequence_matches(s.schema_name, s.name, sequence)),
+            None,
+        )
+        if b.ctx.catalog is not None
+        else None
+    )
+    current = _INTEGER_WIDTH.get((known.data_type or "").lower()) if known is not None else None
+    if width is not None and (current is None or current < width):
+        statements.append(f"ALTER SEQUENCE {sequence} AS {new_type}")
+    return statements
+
+
+def _sequence_matches(schema: str | None, name: str, text: str) -> bool:
+    wanted = [part.strip('"').lower() for part in text.split(".")]
+    have = [name.lower()] if len(wanted) == 1 else [(schema or "").lower(), name.lower()]
+    return wanted == have
+
+
+def _identity_handover(table: str, column: str, old_col: str, info: Column | None) -> list[str]:
+    """An identity column's generator moves to the new column, continuing after the existing values."""
+    if info is None or info.identity is None:
+        return []
+    c = q(column)
+    return [
+        alter(table, f"ALTER COLUMN {q(old_col)} DROP IDENTITY"),
+        alter(table, f"ALTER COLUMN {q(old_col)} DROP NOT NULL"),
+        alter(table, f"ALTER COLUMN {c} ADD GENERATED {info.identity.upper()} AS IDENTITY"),
+        f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), coalesce(max({c}), 0) + 1, false) "
+        f"FROM {q(table)}",
+    ]
+
+
+def _fk_clause(table: str, fk: ForeignKey, columns: list[str] | None = None) -> str:
+    """FOREIGN KEY (...) REFERENCES table (...) with the key's actions, on `columns` instead of its own if given."""
+    cols = ", ".join(q(c) for c in columns or fk.columns)
+    ref_cols = ", ".join(q(c) for c in fk.ref_columns)
+    clause = f"FOREIGN KEY ({cols}) REFERENCES {q(table)} ({ref_cols})"
+    if fk.on_delete != "no action":
+        clause += f" ON DELETE {fk.on_delete.upper()}"
+    if fk.on_update != "no action":
+        clause += f" ON UPDATE {fk.on_update.upper()}"
+    if fk.deferrable:
+        clause += " DEFERRABLE"
+    return clause
 
 
 def _note_dependent_views(b: Builder, table: str, column: str, old_col: str) -> None:
@@ -220,9 +362,10 @@ def _copy_foreign_keys(b: Builder, table: str, column: str, new_col: str) -> Non
         if column.lower() not in (c.lower() for c in fk.columns):
             continue
         name = object_name(fk.name or f"{short_name(table)}_{column}_fkey", suffix="new")
-        cols = ", ".join(q(new_col if c.lower() == column.lower() else c) for c in fk.columns)
-        ref = q(f"{fk.ref_schema}.{fk.ref_table}" if fk.ref_schema not in (None, "public") else fk.ref_table)
-        ref_cols = ", ".join(q(c) for c in fk.ref_columns)
+        if fk.name:
+            b.fk_copies[(table.lower(), fk.name.lower())] = name
+        cols = [new_col if c.lower() == column.lower() else c for c in fk.columns]
+        ref = f"{fk.ref_schema}.{fk.ref_table}" if fk.ref_schema not in (None, "public") else fk.ref_table
         not_valid_then_validate(
             b,
             "expand",
@@ -230,11 +373,11 @@ def _copy_foreign_keys(b: Builder, table: str, column: str, new_col: str) -> Non
             q(name),
             (
                 f"Copy foreign key {fk.name} onto {new_col} as NOT VALID",
-                alter(table, f"ADD CONSTRAINT {q(name)} FOREIGN KEY ({cols}) REFERENCES {ref} ({ref_cols}) NOT VALID"),
+                alter(table, f"ADD CONSTRAINT {q(name)} {_fk_clause(ref, fk, cols)} NOT VALID"),
                 "add_foreign_key_not_valid",
             ),
             f"Validate foreign key {name} (scans without blocking reads or writes)",
-            tables=[table, fk.ref_table],
+            tables=[table, ref],
         )
 
 

@@ -9,6 +9,7 @@ corruption fixed), and strong_migrations' runbooks for renames and drops.
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -28,9 +29,34 @@ if TYPE_CHECKING:
 ANALYZE_SECONDS = 5.0  # ANALYZE reads a fixed-size sample (300 x default_statistics_target rows)
 
 
+UPGRADE_CHECK_TITLE = "Upgrade to the latest PostgreSQL 14.x minor release (14.4+) before any CONCURRENTLY step"
+
+
 def cic_bug_check(b: Builder, table: str) -> None:
-    if (14, 0, 0) <= b.version < (14, 4, 0):
-        b.finding(cic_corruption(version_text(b.version, "postgres"), table, b.line))
+    """On 14.0-14.3 the plan's CONCURRENTLY builds may miss rows: a minor upgrade becomes the plan's first step."""
+    if not (14, 0, 0) <= b.version < (14, 4, 0):
+        return
+    version = version_text(b.version, "postgres")
+    b.finding(cic_corruption(version, table, b.line))
+    if any(step.title == UPGRADE_CHECK_TITLE for step in b.steps):
+        return
+    check(
+        b,
+        "prepare",
+        UPGRADE_CHECK_TITLE,
+        None,
+        ["SELECT current_setting('server_version_num')::int >= 140004 AS concurrent_builds_safe"],
+        [
+            f"PostgreSQL {version} can build an index CONCURRENTLY that silently misses rows (fixed in 14.4, MIG201). "
+            "Expect true before running the CONCURRENTLY steps below; a minor upgrade only needs a restart.",
+            "If the upgrade must wait: run each CONCURRENTLY build as a plain CREATE INDEX / REINDEX instead, which "
+            "is correct but blocks writes to the table for the whole build.",
+        ],
+    )
+    b.note(
+        f"Prerequisite: PostgreSQL {version} has the CONCURRENTLY index corruption bug; upgrade to 14.4+ first "
+        "(the first step), or the plain builds that replace the CONCURRENTLY steps block writes."
+    )
 
 
 def concurrent_index_steps(b: Builder, phase: Phase, table: str, create_sql: str, index: str, title: str) -> None:
@@ -83,16 +109,89 @@ def create_index(b: Builder, node: Any, op: ClassifiedOp) -> None:
     node.concurrent = True
     node.idxname = name
     node.if_not_exists = False
-    target = _partitioned(b, table)
-    if target is not None:
-        b.note(
-            f"{table} is partitioned: CONCURRENTLY is not supported on it. Build the index CONCURRENTLY on each "
-            f"partition, then CREATE INDEX ... ON ONLY {table} and ALTER INDEX ... ATTACH PARTITION each one."
-        )
     columns = {c.strip().lower() for c in str(op.detail.get("columns") or "").split(",")}
     after = any((short_name(table).lower(), c) in b.backfilled for c in columns)
     phase: Phase = "validate" if after else "expand"  # on a backfilled column: build once, after the backfill
+    partitions = b.partitions(table)
+    if partitions is not None:
+        partitioned_index(b, phase, node, table, partitions)
+        return
     concurrent_index_steps(b, phase, table, deparse(node), same_schema(table, name), f"Build index {name} concurrently")
+
+
+def partitioned_index(b: Builder, phase: Phase, node: Any, table: str, partitions: list[str]) -> None:
+    """An index on a partitioned table: CONCURRENTLY on each partition, then ON ONLY the parent and attach each.
+
+    PostgreSQL refuses CREATE INDEX CONCURRENTLY on a partitioned table, and a plain CREATE INDEX on it holds SHARE
+    on every partition for the whole build. An index created ON ONLY the parent is invalid and empty (metadata only);
+    it becomes valid once every partition's index is attached (PostgreSQL docs, CREATE INDEX and 5.11.2.2).
+    """
+    name = str(node.idxname)
+    attach: list[str] = []
+    for partition in partitions:
+        part_index = _partition_index_name(name, table, partition)
+        part_node = copy.deepcopy(node)
+        part_node.idxname = part_index
+        schema, _, relname = partition.rpartition(".")
+        part_node.relation.schemaname = schema or None
+        part_node.relation.relname = relname
+        part_node.relation.inh = True
+        part_node.concurrent = True
+        concurrent_index_steps(
+            b,
+            phase,
+            partition,
+            deparse(part_node),
+            same_schema(partition, part_index),
+            f"Build index {part_index} on partition {partition} concurrently",
+        )
+        attach.append(
+            f"ALTER INDEX {q(same_schema(table, name))} ATTACH PARTITION {q(same_schema(partition, part_index))}"
+        )
+    parent = copy.deepcopy(node)
+    parent.concurrent = False
+    parent.relation.inh = False  # ON ONLY: the parent's own (invalid, empty) index, no build on the partitions
+    b.step(
+        phase,
+        f"Create index {name} ON ONLY the partitioned table {table} (metadata: no partition is scanned)",
+        table,
+        [deparse(parent)],
+        "create_index",
+        effect="metadata",
+        rollback=[f"DROP INDEX IF EXISTS {q(same_schema(table, name))}"],
+        notes=[
+            f"{table} is partitioned: CREATE INDEX CONCURRENTLY is refused on it, so each partition is built "
+            "concurrently and attached; the parent's index is invalid until every partition's index is attached."
+        ],
+        warn_blocking=False,
+    )
+    b.step(
+        phase,
+        f"Attach each partition's index to {name} (metadata; the parent index becomes valid after the last one)",
+        table,
+        attach,
+        "rename_index",
+        effect="metadata",
+        tables=[table, *partitions],
+        rollback=[],
+        warn_blocking=False,
+    )
+    check(
+        b,
+        phase,
+        f"Check {name} is valid on {table}",
+        table,
+        [f"SELECT indisvalid FROM pg_index WHERE indexrelid = '{q(same_schema(table, name))}'::regclass"],
+        ["Expect true; false means a partition's index is missing or not attached (a partition added meanwhile)."],
+    )
+
+
+def _partition_index_name(name: str, table: str, partition: str) -> str:
+    """events_kind_idx on events → events_2024_kind_idx on events_2024 (the parent's prefix swapped)."""
+    parent, part = short_name(table), short_name(partition)
+    if name.lower().startswith(parent.lower() + "_"):
+        return object_name(part, suffix=name[len(parent) + 1 :])
+    return object_name(part, suffix=name)
 
 
 def _words(columns: object) -> list[str]:

@@ -220,9 +220,9 @@ def test_unsafe_type_change_is_new_column_trigger_backfill_swap() -> None:
         "DROP FUNCTION orders_user_id_type_sync()",
         "ALTER TABLE orders RENAME COLUMN user_id TO user_id_old",
         "ALTER TABLE orders RENAME COLUMN user_id_new TO user_id",
-        "ALTER TABLE orders ALTER COLUMN user_id_old DROP NOT NULL",
         "ALTER INDEX orders_user_id_idx RENAME TO orders_user_id_idx_old",
         "ALTER INDEX orders_user_id_idx_new RENAME TO orders_user_id_idx",
+        "ALTER TABLE orders ALTER COLUMN user_id_old DROP NOT NULL",
         "COMMIT",
     ]
     assert [(s.phase, s.kind) for s in out.steps[-2:]] == [("contract", "deploy"), ("contract", "sql")]
