@@ -136,7 +136,10 @@ def register_review_tools(mcp: MCPServer, state: ServerState) -> None:
         ] = None,
         connection: Annotated[str | None, Field(description="review this live connection instead")] = None,
         dialect: Annotated[str, Field(description=f"dialect of `ddl`: {DIALECTS}")] = "postgres",
-        tables: Annotated[list[str] | None, Field(description="only findings about these tables")] = None,
+        tables: Annotated[
+            list[str] | None,
+            Field(description="only findings about these tables: 'orders' (every schema) or 'shop.orders'"),
+        ] = None,
         min_severity: Annotated[
             Literal["critical", "high", "medium", "low", "info"], Field(description="drop findings below this")
         ] = "low",
@@ -174,15 +177,18 @@ def register_review_tools(mcp: MCPServer, state: ServerState) -> None:
             settings = {s.name: s.value for s in await adapter.settings() if s.value is not None}
         except DBSpecialistError:
             settings = {}
-        result = review_catalog(
-            catalog,
-            engine=adapter.config.engine,
-            live=True,
-            settings=settings,
-            version=catalog.server_version,
-            min_severity=severity,
-            tables=tables,
-        )
+        try:
+            result = review_catalog(
+                catalog,
+                engine=adapter.config.engine,
+                live=True,
+                settings=settings,
+                version=catalog.server_version,
+                min_severity=severity,
+                tables=tables,
+            )
+        except ValueError as exc:  # an unknown name in `tables`: the message lists the known ones
+            raise QueryError(str(exc)) from None
         return result.capped(max_findings)
 
 

@@ -11,7 +11,7 @@ from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from dbspecialist.errors import QueryError
+from dbspecialist.errors import DBSpecialistError, QueryError
 from dbspecialist.knowledge.indexes.advisor import IndexAdvice
 from dbspecialist.knowledge.plans.analyze import PlanAnalysis
 from dbspecialist.knowledge.queries.model import QueryReview
@@ -93,12 +93,15 @@ def register_query_tools(mcp: MCPServer, state: ServerState) -> None:
         if not sql.strip():
             raise QueryError("`sql` is empty")
         schema = None
+        search_path: list[str] | None = None
         if connection is not None:
             adapter = await state.registry.get(connection)
             schema = await adapter.introspect()
+            if adapter.config.engine == "postgresql":
+                search_path = await _search_path(adapter)
             if dialect == "postgres" and adapter.config.engine != "postgresql":
                 dialect = {"mysql": "mysql", "sqlite": "sqlite"}.get(adapter.config.engine, dialect)
-        return await asyncio.to_thread(review_queries, sql, dialect, schema=schema)
+        return await asyncio.to_thread(review_queries, sql, dialect, schema=schema, search_path=search_path)
 
     # On a connection configured read_only = false, MySQL/MariaDB and MongoDB candidates are measured on a scratch
     # copy the advisor creates and drops: a write (never to the user's own tables), so the hint must say so.
@@ -140,6 +143,20 @@ def register_query_tools(mcp: MCPServer, state: ServerState) -> None:
             max_total_bytes=max_total_bytes,
             progress=progress,
         )
+
+
+SEARCH_PATH_SQL = "SELECT pg_catalog.unnest(pg_catalog.current_schemas(false))"
+
+
+async def _search_path(adapter: Any) -> list[str] | None:
+    """The schemas the connection resolves unqualified names through, in order (None when it cannot be read)."""
+    try:
+        result = await adapter.run_read_only(
+            SEARCH_PATH_SQL, max_rows=100, max_bytes=100_000, timeout_ms=adapter.config.options.statement_timeout_ms
+        )
+    except DBSpecialistError:
+        return None
+    return [str(row[0]) for row in result.rows if row and row[0]] or None
 
 
 def _plan_engine(adapter_engine: str, flavor: str | None) -> str:

@@ -39,6 +39,10 @@ class Recommendation(BaseModel):
     verification: Verification
     queries_helped: list[QueryGain] = Field(default_factory=list)
     reason: str
+    note: str | None = Field(
+        default=None,
+        description="how to run `ddl` safely when it needs more (a partitioned table's per-partition build)",
+    )
 
 
 class Rejected(BaseModel):
@@ -96,6 +100,7 @@ def build_advice(
                 verified=True,
                 verification=verification,
                 queries_helped=gains,
+                note=cand.note,
                 reason=f"{cand.reason}; saves {chosen.saved:.0f} cost units across {len(gains)} "
                 f"{'query' if len(gains) == 1 else 'queries'} (each ≥ {MIN_COST:g} and cut by ≥ {MIN_SAVINGS_PCT:g}%)",
             )
@@ -141,6 +146,7 @@ def unverified_advice(
             verified=False,
             verification="none",
             reason=f"{c.reason}; {why}",
+            note=c.note,
         )
         for c in candidates[:max_indexes]
     ]

@@ -29,6 +29,7 @@ from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import traverse_scope
 
 from dbspecialist.adapters.catalog import Catalog, Table
+from dbspecialist.knowledge.indexes.partitioned import is_partitioned, partitioned_index_statements
 
 # Covering (INCLUDE) variants only when the table adds at most this many non-key select-list columns;
 # wider INCLUDE lists bloat the index for little gain (pganalyze's index advisor uses a similar small cap).
@@ -66,6 +67,7 @@ class Candidate(BaseModel):
     method: str = "btree"
     ddl: str = Field(description="the statement to run (CREATE INDEX CONCURRENTLY on PostgreSQL)")
     reason: str
+    note: str | None = Field(default=None, description="how to run `ddl` safely when it needs more than itself")
     dialect: str = "postgres"
 
     @property
@@ -99,6 +101,7 @@ class Candidate(BaseModel):
 @dataclass
 class _TableUse:
     table: Table
+    catalog: Catalog | None = None  # the whole catalog, for a partitioned table's partitions
     equality: list[str] = field(default_factory=list)
     range: list[str] = field(default_factory=list)
     sort: list[str] = field(default_factory=list)
@@ -196,7 +199,7 @@ def _scan_scope(scope: object, catalog: Catalog, dia: str, uses: dict[tuple[str 
         if table is None or table.kind not in ("table", "partitioned_table", "materialized_view"):
             continue
         key = (table.schema_name, table.name)
-        aliases[alias] = uses.setdefault(key, _TableUse(table=table))
+        aliases[alias] = uses.setdefault(key, _TableUse(table=table, catalog=catalog))
     if not aliases:
         return
     select = scope.expression
@@ -443,6 +446,7 @@ def _make(
 ) -> Candidate:
     t = use.table
     schema_name = t.schema_name if dia == "postgres" else None
+    partitioned = dia == "postgres" and is_partitioned(t)
     return Candidate(
         table=t.name,
         schema_name=schema_name,
@@ -451,9 +455,40 @@ def _make(
         predicate=predicate,
         expression=expression,
         method="btree",
-        ddl=_ddl(dia, schema_name, t.name, columns, include, predicate, concurrently=dia == "postgres"),
+        # PostgreSQL refuses CREATE INDEX CONCURRENTLY on a partitioned table: the one statement is the plain build.
+        ddl=_ddl(
+            dia, schema_name, t.name, columns, include, predicate, concurrently=dia == "postgres" and not partitioned
+        ),
         reason=reason,
         dialect=dia,
+        note=_partitioned_note(use.catalog, t, columns, include, predicate) if partitioned else None,
+    )
+
+
+def _partitioned_note(
+    catalog: Catalog | None, table: Table, columns: list[str], include: list[str], predicate: str | None
+) -> str:
+    """How to build the index on a partitioned table without blocking writes (PostgreSQL)."""
+    plain = (
+        f"{table.name} is partitioned, and PostgreSQL refuses CONCURRENTLY there: the plain CREATE INDEX blocks "
+        "writes to every partition while it builds."
+    )
+    tail = (f" INCLUDE ({', '.join(_ident(c, 'postgres') for c in include)})" if include else "") + (
+        f" WHERE {predicate}" if predicate else ""
+    )
+    name = index_name(table.name, columns, partial=predicate is not None, covering=bool(include), predicate=predicate)
+    steps = (
+        partitioned_index_statements(
+            catalog.tables, table, [_key(c, "postgres") for c in columns], name=name, tail=tail
+        )
+        if catalog is not None
+        else None
+    )
+    if not steps:
+        return plain
+    return (
+        f"{plain} To keep writes flowing, run instead: {' '.join(steps)} The parent's index turns valid after the "
+        "last ATTACH, and partitions added later get it automatically."
     )
 
 

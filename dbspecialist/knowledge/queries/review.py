@@ -22,7 +22,15 @@ from sqlglot.tokens import TokenType  # type: ignore[attr-defined]
 from dbspecialist.adapters.catalog import Catalog
 from dbspecialist.knowledge.findings import Finding, Fix, Report
 from dbspecialist.knowledge.queries.model import NPlusOne, ParseWarning, QueryReview
-from dbspecialist.knowledge.queries.rules import N_PLUS_ONE, RULES, SUBJECT_CHARS, engine_of, follow_path, node_path
+from dbspecialist.knowledge.queries.rules import (
+    N_PLUS_ONE,
+    RULES,
+    SUBJECT_CHARS,
+    QueryCatalog,
+    engine_of,
+    follow_path,
+    node_path,
+)
 
 N_PLUS_ONE_MIN_REPEATS = 3  # brief: the same normalised statement ≥ 3 times with different literals
 EXAMPLE_LITERALS = 5  # how many of the varying values to show
@@ -327,9 +335,18 @@ def _n_plus_one(statements: list[_Statement], dialect: str) -> Iterator[tuple[NP
         yield item, finding
 
 
-def review_queries(sql: str, dialect: str = "postgres", *, schema: Catalog | None = None) -> QueryReview:
-    """Review one statement or a log of them; never raises on bad input."""
+def review_queries(
+    sql: str, dialect: str = "postgres", *, schema: Catalog | None = None, search_path: list[str] | None = None
+) -> QueryReview:
+    """Review one statement or a log of them; never raises on bad input.
+
+    `search_path`: the schemas an unqualified table name resolves through (the connection's, in order); without
+    it PostgreSQL names resolve to `public`. A name found in several schemas, none on the path, stays unknown.
+    """
     warnings: list[ParseWarning] = []
+    if schema is not None and search_path:
+        fields = {name: getattr(schema, name) for name in Catalog.model_fields}
+        schema = QueryCatalog.model_construct(**fields, search_path=list(search_path))
     name = _DIALECTS.get(str(dialect).lower().strip(), str(dialect).lower().strip())
     try:
         Dialect.get_or_raise(name or None)

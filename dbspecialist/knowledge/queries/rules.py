@@ -16,6 +16,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterator
 
+from pydantic import Field
 from sqlglot import exp
 
 from dbspecialist.adapters.catalog import Catalog, Column, Table
@@ -44,6 +45,10 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 def engine_of(dialect: str) -> str:
     return _ENGINES.get(dialect, "any")
+
+
+def engine_dialect(engine: str) -> str:
+    return {v: k for k, v in _ENGINES.items()}.get(engine, "")
 
 
 def _subject(text: str, line: int) -> str:
@@ -168,14 +173,52 @@ def _enclosing_select(node: exp.Expr) -> exp.Select | None:
     return parent
 
 
-def catalog_table(schema: Catalog | None, name: str | None) -> Table | None:
+class QueryCatalog(Catalog):
+    """A catalog plus the schemas an unqualified table name resolves through, in order (PostgreSQL's search_path)."""
+
+    search_path: list[str] = Field(default_factory=list)
+
+
+TableRef = str | exp.Table  # a bare name, or the table node as the query wrote it (with its schema, if any)
+
+
+def _search_path(schema: Catalog) -> list[str]:
+    """Where an unqualified name is looked up: the connection's search path when known, else the default schema."""
+    path = list(getattr(schema, "search_path", None) or [])
+    if path:
+        return path
+    if schema.engine == "postgresql":
+        return ["public"]
+    return [schema.database] if schema.database else []
+
+
+def catalog_table(schema: Catalog | None, name: TableRef | None) -> Table | None:
+    """The catalog table a query names. `shop.orders` is that schema's table; a bare name is the only table so
+    named, or the first match along the search path; several candidates and none on the path → None (unknown)."""
     if schema is None or name is None:
         return None
+    db: str | None = None
+    if isinstance(name, exp.Table):
+        db = name.db or None
+        name = name.name
     low = name.lower()
-    return next((t for t in schema.tables if t.name.lower() == low), None)
+    matches = [t for t in schema.tables if t.name.lower() == low]
+    if db is not None:
+        in_schema = [t for t in matches if (t.schema_name or "").lower() == db.lower()]
+        if in_schema:
+            return next((t for t in in_schema if t.name == name), in_schema[0])
+        # A catalog without schema names (offline DDL, SQLite) cannot contradict the qualifier.
+        return matches[0] if len(matches) == 1 and matches[0].schema_name is None else None
+    if len(matches) <= 1:
+        return matches[0] if matches else None
+    for path_schema in _search_path(schema):
+        on_path = [t for t in matches if (t.schema_name or "").lower() == path_schema.lower()]
+        if on_path:
+            return next((t for t in on_path if t.name == name), on_path[0])
+    return None  # the same name in several schemas, none of them on the search path: do not guess
 
 
-def catalog_column(schema: Catalog | None, table: str | None, column: str) -> Column | None:
+def catalog_column(schema: Catalog | None, table: TableRef | None, column: str) -> Column | None:
     found = catalog_table(schema, table)
     if found is None:
         return None
@@ -210,7 +253,7 @@ def _source_of(column: exp.Column, schema: Catalog | None) -> exp.Table | None:
             if len(sources) == 1 and len(tables) == 1:
                 return tables[0]
             if schema is not None:
-                having = [t for t in tables if catalog_column(schema, t.name, column.name) is not None]
+                having = [t for t in tables if catalog_column(schema, t, column.name) is not None]
                 if len(having) == 1:
                     return having[0]
             return None
@@ -232,7 +275,7 @@ def table_sql(column: exp.Column, schema: Catalog | None, engine: str) -> str | 
     return ".".join(quote_ident(part, engine) for part in (source.db, source.name) if part)
 
 
-def _indexes_leading_with(schema: Catalog | None, table: str | None, column: str) -> list[str]:
+def _indexes_leading_with(schema: Catalog | None, table: TableRef | None, column: str) -> list[str]:
     found = catalog_table(schema, table)
     if found is None:
         return []
@@ -244,7 +287,7 @@ def _norm(text: str) -> str:
     return re.sub(r"[\s\"`()]+", "", text).lower()
 
 
-def _has_expression_index(schema: Catalog | None, table: str | None, expression: str) -> bool:
+def _has_expression_index(schema: Catalog | None, table: TableRef | None, expression: str) -> bool:
     found = catalog_table(schema, table)
     if found is None:
         return False
@@ -325,9 +368,10 @@ def check_select_star(root: exp.Expr, text: str, line: int, schema: Catalog | No
         if not stars or _inside(select, (exp.Exists,)):
             continue
         sources = _direct_sources(select)
-        tables = [t for t in (_real_table(s) for _, s in sources) if t is not None]
+        nodes = [t for t in (_as_table(s) for _, s in sources) if t is not None]
+        tables = [t.name for t in nodes]
         fix = None
-        found = catalog_table(schema, tables[0]) if len(sources) == 1 and len(tables) == 1 else None
+        found = catalog_table(schema, nodes[0]) if len(sources) == 1 and len(nodes) == 1 else None
         if found is not None and found.columns and len(stars) == len(select.expressions):
             engine = engine_of(dialect)
             columns = [exp.column(quote_ident(c.name, engine)) for c in found.columns]
@@ -439,7 +483,7 @@ def check_not_in_subquery(
         if isinstance(inner_expr, exp.Alias):
             inner_expr = inner_expr.this
         if isinstance(inner_expr, exp.Column) and schema is not None:
-            column = catalog_column(schema, table_of(inner_expr, schema), inner_expr.name)
+            column = catalog_column(schema, _source_of(inner_expr, schema), inner_expr.name)
             if column is not None:
                 nullable = column.nullable
         if nullable is False:
@@ -554,6 +598,133 @@ def _range_rewrite(predicate: exp.Expr, side: exp.Expr, other: exp.Expr) -> exp.
     )
 
 
+def _has_column(node: exp.Expr) -> bool:
+    return node.find(exp.Column, exp.Subquery, exp.Select) is not None
+
+
+def _shift_rewrite(
+    predicate: exp.Expr, side: exp.Expr, position: int, column_type: str | None, dialect: str
+) -> tuple[exp.Expr, bool] | None:
+    """`col + c OP x` → `col OP x - c` and `col - c OP x` → `col OP x + c` when c and x name no column.
+
+    Returns (new predicate, exact): exact for plain numbers; an interval can move the boundary (month ends,
+    daylight-saving changes), so the rewrite is then not exactly the same test. An untyped x (a quoted literal,
+    a parameter) took the column's type from the comparison; moved next to an interval it would not, so it is
+    cast to the column's type, and without a known type no rewrite is offered.
+    """
+    if not isinstance(predicate, _COMPARISONS):
+        return None
+    inner = _unparen(side)
+    other = predicate.expression if position == 0 else predicate.this
+    if _has_column(other) or not isinstance(inner, (exp.Add, exp.Sub)):
+        return None
+    left, right = _unparen(inner.this), _unparen(inner.expression)
+    if isinstance(left, exp.Column) and not _has_column(right):
+        column, constant = left, right
+    elif isinstance(inner, exp.Add) and isinstance(right, exp.Column) and not _has_column(left):
+        column, constant = right, left
+    else:
+        return None
+    operand = exp.paren(other.copy()) if isinstance(_unparen(other), _ARITHMETIC) else other.copy()
+    amount = exp.paren(constant.copy()) if isinstance(constant, _ARITHMETIC) else constant.copy()
+    untyped = _unparen(other)
+    if _literal_number(constant) is None and (
+        (isinstance(untyped, exp.Literal) and untyped.is_string)
+        or isinstance(untyped, (exp.Parameter, exp.Placeholder))
+    ):
+        if column_type is None:
+            return None
+        try:
+            operand = exp.cast(other.copy(), exp.DataType.build(column_type, dialect=dialect or None))
+        except Exception:  # a type sqlglot cannot write back
+            return None
+    moved: exp.Expr = (
+        exp.Sub(this=operand, expression=amount)
+        if isinstance(inner, exp.Add)
+        else exp.Add(this=operand, expression=amount)
+    )
+    new = predicate.copy()
+    new.set("this" if position == 0 else "expression", column.copy())
+    new.set("expression" if position == 0 else "this", moved)
+    exact = constant.find(exp.Interval) is None and _literal_number(constant) is not None
+    return new, exact
+
+
+# Functions PostgreSQL marks STABLE or VOLATILE (pg_proc.provolatile), so an index expression cannot use them.
+_NOT_IMMUTABLE_NODES: tuple[type[exp.Expr], ...] = (
+    exp.CurrentTimestamp,
+    exp.CurrentDate,
+    exp.CurrentTime,
+    exp.Localtimestamp,
+    exp.Rand,
+    exp.TimeToStr,  # to_char(timestamp/timestamptz, ...) is STABLE
+)
+_NOT_IMMUTABLE_NAMES = frozenset(
+    {
+        "age",
+        "clock_timestamp",
+        "current_setting",
+        "localtime",
+        "nextval",
+        "now",
+        "random",
+        "statement_timestamp",
+        "timeofday",
+        "to_char",
+        "transaction_timestamp",
+        "uuid_generate_v4",
+        "gen_random_uuid",
+    }
+)
+_TEMPORAL_NODES: tuple[type[exp.Expr], ...] = (
+    exp.Interval,
+    exp.Date,
+    exp.TsOrDsToDate,
+    exp.Extract,
+    exp.TimestampTrunc,
+    exp.DateTrunc,
+    exp.AtTimeZone,
+)
+_TEMPORAL_CASTS = frozenset(
+    {
+        exp.DataType.Type.DATE,
+        exp.DataType.Type.TIME,
+        exp.DataType.Type.TIMETZ,
+        exp.DataType.Type.TIMESTAMP,
+        exp.DataType.Type.TIMESTAMPTZ,
+    }
+)
+_TEXT_CASTS = frozenset({exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR, exp.DataType.Type.CHAR})
+_ZONED = re.compile(r"with time zone|timestamptz|timetz", re.I)
+_TEMPORAL_TYPE = re.compile(r"timestamp|date|time|interval", re.I)
+
+
+def _not_immutable(side: exp.Expr, column_type: str | None, engine: str) -> str | None:
+    """Why PostgreSQL would refuse an index on `side` ("functions in index expression must be marked IMMUTABLE"),
+    or None when it accepts it. `column_type` is the wrapped column's type (None: unknown, no catalog).
+    MySQL only refuses the non-deterministic functions (NOW(), RAND(), ...)."""
+    for node in side.walk():
+        if isinstance(node, _NOT_IMMUTABLE_NODES) or (
+            isinstance(node, exp.Anonymous) and str(node.this).lower() in _NOT_IMMUTABLE_NAMES
+        ):
+            return f"{_sql(node, engine_dialect(engine))} changes between calls (not IMMUTABLE)"
+    if engine != "postgresql":
+        return None
+    temporal = any(isinstance(n, _TEMPORAL_NODES) for n in side.walk()) or any(
+        isinstance(n, exp.Cast) and n.to.this in _TEMPORAL_CASTS for n in side.walk()
+    )
+    casts_to_text = any(isinstance(n, exp.Cast) and n.to.this in _TEXT_CASTS for n in side.walk())
+    if column_type is not None and _ZONED.search(column_type):
+        if temporal or casts_to_text:
+            return f"date/time arithmetic, casts and functions on a {column_type} column depend on TimeZone (STABLE)"
+        return None
+    if column_type is None and temporal:
+        return "the column's type is unknown, and on a timestamptz column this expression depends on TimeZone (STABLE)"
+    if column_type is not None and casts_to_text and _TEMPORAL_TYPE.search(column_type):
+        return f"casting {column_type} to text depends on DateStyle (STABLE)"
+    return None
+
+
 def check_non_sargable(root: exp.Expr, text: str, line: int, schema: Catalog | None, dialect: str) -> Iterator[Finding]:
     """A function, cast or arithmetic on a column in WHERE/JOIN hides the column from its index.
 
@@ -573,8 +744,13 @@ def check_non_sargable(root: exp.Expr, text: str, line: int, schema: Catalog | N
     ```
 
     ## Fix safety
-    The range rewrite is safe for date and year tests on date/timestamp columns. Otherwise the fix
-    is an expression index matching the predicate exactly, which costs write time and space.
+    The range rewrite is safe for date and year tests on date/timestamp columns. Arithmetic with a
+    constant moves to the other side (`created_at + interval '1 day' > now()` becomes
+    `created_at > now() - interval '1 day'`): exact for numbers, unsafe for intervals, whose month
+    and daylight-saving boundaries do not invert exactly. Otherwise the fix is an expression index
+    matching the predicate exactly, which costs write time and space; it is never proposed when
+    PostgreSQL would refuse it as not IMMUTABLE (now(), to_char, date/time functions and casts on
+    timestamptz, or on a column whose type is unknown).
     """
     engine = engine_of(dialect)
     for clause, condition in _conditions(root):
@@ -586,13 +762,25 @@ def check_non_sargable(root: exp.Expr, text: str, line: int, schema: Catalog | N
                 column = _wrapped_column(side)
                 if column is None:
                     continue
-                table = table_of(column, schema)
+                source = _source_of(column, schema)
+                table = _real_table(source) if source is not None else None
                 side_sql = _sql(_bare_columns(_unparen(side)), dialect)  # as an index expression: no alias
-                if _has_expression_index(schema, table, side_sql):
+                if _has_expression_index(schema, source, side_sql):
                     continue
-                indexed = _indexes_leading_with(schema, table, column.name)
+                indexed = _indexes_leading_with(schema, source, column.name)
                 other = sides[1 - position] if len(sides) == 2 else exp.Null()
                 rewrite = _range_rewrite(predicate, side, other)
+                known = catalog_column(schema, source, column.name)
+                shifted = (
+                    _shift_rewrite(predicate, side, position, known.data_type if known else None, dialect)
+                    if rewrite is None
+                    else None
+                )
+                refused = (
+                    _not_immutable(_unparen(side), known.data_type if known is not None else None, engine)
+                    if engine in ("postgresql", "mysql")
+                    else None
+                )
                 fix: Fix | None
                 if rewrite is not None:
                     fix = Fix(
@@ -601,6 +789,22 @@ def check_non_sargable(root: exp.Expr, text: str, line: int, schema: Catalog | N
                         safety="safe",
                         note="Same rows for date and timestamp columns; the index on the column becomes usable.",
                     )
+                elif shifted is not None:
+                    new_predicate, exact = shifted
+                    fix = Fix(
+                        title=f"Move the arithmetic to the other side so {column.name} stands alone",
+                        statements=[_rewrite(root, [(predicate, new_predicate)], dialect)],
+                        safety="safe" if exact else "unsafe",
+                        note=(
+                            "The same test with the column bare, so an index on it can seek."
+                            if exact
+                            else "The column stands bare, so its index can seek. With an interval the boundary can "
+                            "move slightly: months and years do not invert at month ends, and days on timestamptz "
+                            "follow daylight-saving changes; fixed units (hours, minutes, seconds) are exact."
+                        ),
+                    )
+                elif refused is not None:
+                    fix = None  # PostgreSQL/MySQL would reject the expression index; no other rewrite is known
                 elif table is not None and engine in ("postgresql", "mysql", "sqlite"):
                     name = index_name(table, [re.sub(r"\W+", "_", side_sql)[:40]])
                     target = table_sql(column, schema, engine) or quote_ident(table, engine)
@@ -637,6 +841,12 @@ def check_non_sargable(root: exp.Expr, text: str, line: int, schema: Catalog | N
                     help=(
                         "Rewrite the predicate so the bare column is compared (a range), or add an index on "
                         "exactly this expression."
+                        if refused is None
+                        else "Rewrite the predicate so the bare column is compared (a range); no index on this "
+                        f"expression is proposed: {refused}, and PostgreSQL only indexes IMMUTABLE expressions."
+                        if engine == "postgresql"
+                        else "Rewrite the predicate so the bare column is compared (a range); no index on this "
+                        f"expression is proposed: {refused}, and MySQL refuses it in an index."
                     ),
                     fix=fix,
                     severity=Severity.HIGH if indexed else None,
@@ -707,8 +917,9 @@ def check_implicit_conversion(
             for col, value in pairs:
                 if not isinstance(col, exp.Column):
                     continue
-                table = table_of(col, schema)
-                column = catalog_column(schema, table, col.name)
+                source = _source_of(col, schema)
+                table = _real_table(source) if source is not None else None
+                column = catalog_column(schema, source, col.name)
                 if column is None:
                     continue
                 family = _family(column.data_type)
@@ -721,7 +932,7 @@ def check_implicit_conversion(
                     elif family == "integer" and engine == "postgresql" and not float(value.this).is_integer():
                         problem = f"the {column.data_type} column {col.name} is compared with the decimal {value.this}"
                 elif isinstance(value, exp.Column) and value is not col and isinstance(predicate, exp.EQ):
-                    other = catalog_column(schema, table_of(value, schema), value.name)
+                    other = catalog_column(schema, _source_of(value, schema), value.name)
                     if other is not None:
                         other_family = _family(other.data_type)
                         if family and other_family and "text" in (family, other_family) and family != other_family:
@@ -825,12 +1036,13 @@ def check_or_across_columns(
                 continue
             tables = {table_of(c, schema) for c in columns}
             table = next(iter(tables)) if len(tables) == 1 else None
+            source = _source_of(columns[0], schema) if table is not None else None
             target = (table_sql(columns[0], schema, engine) or quote_ident(table, engine)) if table else ""
             if (
                 engine == "postgresql"
                 and schema is not None
                 and table is not None
-                and all(_indexes_leading_with(schema, table, n) for n in names)
+                and all(_indexes_leading_with(schema, source, n) for n in names)
             ):
                 continue  # each column has an index: a BitmapOr serves it
             fix = None
@@ -854,7 +1066,7 @@ def check_or_across_columns(
                         f"CREATE INDEX{' CONCURRENTLY' if engine == 'postgresql' else ''} "
                         f"{index_name(table, [n])} ON {target} ({quote_ident(n, engine)});"
                         for n in names
-                        if table is not None and not _indexes_leading_with(schema, table, n)
+                        if table is not None and not _indexes_leading_with(schema, source, n)
                     ],
                     safety="display-only",
                     note="On PostgreSQL separate indexes alone are often enough (BitmapOr).",
@@ -1148,7 +1360,7 @@ CARTESIAN_JOIN = RuleSpec(
 )
 
 
-def _alias_of(column: exp.Column, sources: dict[str, str | None], schema: Catalog | None) -> str | None:
+def _alias_of(column: exp.Column, sources: dict[str, exp.Table | None], schema: Catalog | None) -> str | None:
     if column.table:
         key = column.table.lower()
         return key if key in sources else None
@@ -1197,9 +1409,9 @@ def check_cartesian_join(
         joins = select.args.get("joins") or []
         if not joins:
             continue
-        sources: dict[str, str | None] = {}
+        sources: dict[str, exp.Table | None] = {}
         for alias, source in _direct_sources(select):
-            sources[alias.lower()] = _real_table(source)
+            sources[alias.lower()] = _as_table(source)
         if any(t is None for t in sources.values()):
             continue  # derived tables, functions and LATERAL are out of scope
         cross = {j.this.alias_or_name.lower() for j in joins if (j.args.get("kind") or "").upper() == "CROSS"}
@@ -1342,7 +1554,7 @@ DISTINCT_OVER_JOIN = RuleSpec(
 )
 
 
-def _joined_on_unique(join: exp.Join, alias: str, table: str | None, schema: Catalog | None) -> bool:
+def _joined_on_unique(join: exp.Join, alias: str, table: exp.Table | None, schema: Catalog | None) -> bool:
     """True when the catalog shows the join matches at most one row of `table` (its key or a unique index)."""
     found = catalog_table(schema, table)
     on = join.args.get("on")
@@ -1384,7 +1596,7 @@ def check_distinct_over_join(
         joins = select.args.get("joins") or []
         if not select.args.get("distinct") or not joins or select.args.get("group"):
             continue
-        sources = {a.lower(): _real_table(s) for a, s in _direct_sources(select)}
+        sources = {a.lower(): _as_table(s) for a, s in _direct_sources(select)}
         if len(sources) < 2 or any(t is None for t in sources.values()):
             continue
         used: set[str] = set()

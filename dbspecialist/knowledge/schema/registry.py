@@ -46,8 +46,12 @@ def review(
     rules: list[Rule] | None = None,
     tables: Iterable[str] | None = None,
     check: Callable[[Rule, SchemaContext], Iterator[Finding]] | None = None,
+    keep: Callable[[Finding], bool] | None = None,
 ) -> Report:
-    """Run every applicable rule over `ctx`; deterministic output."""
+    """Run every applicable rule over `ctx`; deterministic output.
+
+    `tables` keeps findings whose (unqualified) table is listed; `keep` is a finer filter (see review_catalog).
+    """
     active = [r for r in (rules if rules is not None else load_rules()) if applies(r.SPEC, ctx)]
     wanted = set(tables or ())
     findings: list[Finding] = []
@@ -55,6 +59,8 @@ def review(
         produced = check(rule, ctx) if check else rule.check(ctx)
         for finding in produced:
             if wanted and finding.table not in wanted:
+                continue
+            if keep is not None and not keep(finding):
                 continue
             findings.append(finding)
     return Report.of(findings, rules_run=len(active), min_severity=min_severity)

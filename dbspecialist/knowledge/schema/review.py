@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from dbspecialist.adapters.catalog import Catalog
+from dbspecialist.adapters.catalog import Catalog, Table
 from dbspecialist.knowledge.findings import Finding, Severity
 from dbspecialist.knowledge.schema.context import SchemaContext
 from dbspecialist.knowledge.schema.registry import review
+from dbspecialist.knowledge.sql_text import qualified
 
 MAX_DDL_CHARS = 20_000_000  # ~10,000 pg_dump tables; larger input is refused with a clear message
 
@@ -58,18 +59,97 @@ def review_catalog(
     min_severity: Severity = Severity.LOW,
     tables: Iterable[str] | None = None,
 ) -> SchemaReview:
+    """Review `catalog`; `tables` (bare or schema-qualified names) keeps only findings about those tables.
+
+    Raises UnknownTablesError (a ValueError) when a name in `tables` matches no table of the catalog.
+    """
     ctx = SchemaContext(catalog=catalog, engine=engine, live=live, settings=dict(settings or {}), version=version)
     started = time.perf_counter()
-    report = review(ctx, min_severity=Severity(min_severity), tables=tables)
+    selected = select_tables(ctx, tables) if tables else None
+    keep = _keeper(ctx, selected) if selected is not None else None
+    report = review(ctx, min_severity=Severity(min_severity), keep=keep)
     return SchemaReview(
         source="live" if live else "ddl",
         engine=engine,
-        tables_reviewed=sum(1 for _ in ctx.tables()),
+        tables_reviewed=len(selected) if selected is not None else sum(1 for _ in ctx.tables()),
         rules_run=report.rules_run,
         counts=report.counts,
         findings=report.findings,
         rules_ms=round((time.perf_counter() - started) * 1000, 2),
     )
+
+
+class UnknownTablesError(ValueError):
+    """A `tables` filter names a table the reviewed catalog does not have."""
+
+
+MAX_KNOWN_LISTED = 50  # table names quoted in the error before it says "and N more"
+
+
+def _split_name(name: str) -> tuple[str | None, str]:
+    """`schema.table` → (schema, table); quotes around either part are dropped; a bare name has no schema."""
+    text = name.strip()
+    if text.endswith('"') and '."' in text:
+        schema, _, table = text.rpartition('."')
+        return schema.strip('"') or None, table.rstrip('"')
+    if '"' in text and text.startswith('"') and text.count('"') == 2:
+        return None, text.strip('"')
+    schema, dot, table = text.rpartition(".")
+    return (schema.strip('"') or None) if dot else None, table.strip('"')
+
+
+def select_tables(ctx: SchemaContext, names: Iterable[str]) -> list[Table]:
+    """The reviewed tables `names` designate: `schema.table` that one table, a bare name that table in every schema.
+
+    Names match exactly first, then case-insensitively. Raises UnknownTablesError listing the known tables
+    when a name matches none.
+    """
+    known = list(ctx.tables())
+    chosen: dict[int, Table] = {}
+    missing: list[str] = []
+    for name in names:
+        schema, bare = _split_name(name)
+        found = [t for t in known if t.name == bare and (schema is None or t.schema_name == schema)]
+        if not found:
+            found = [
+                t
+                for t in known
+                if t.name.lower() == bare.lower()
+                and (schema is None or (t.schema_name or "").lower() == schema.lower())
+            ]
+        if not found:
+            missing.append(name)
+        for table in found:
+            chosen[id(table)] = table
+    if missing:
+        listed = sorted(t.qualified_name for t in known)
+        more = f" and {len(listed) - MAX_KNOWN_LISTED} more" if len(listed) > MAX_KNOWN_LISTED else ""
+        raise UnknownTablesError(
+            f"no table named {', '.join(map(repr, missing))} in the reviewed schema; known tables: "
+            f"{', '.join(listed[:MAX_KNOWN_LISTED]) or '(none)'}{more}. Names may be schema-qualified (shop.orders)."
+        )
+    return list(chosen.values())
+
+
+def _keeper(ctx: SchemaContext, selected: list[Table]) -> Callable[[Finding], bool]:
+    """A finding is kept when its table is one of `selected`, in the same schema (read from the subject's prefix)."""
+    prefixes = {
+        t.schema_name: qualified(t.schema_name, "x", ctx.engine)[:-1]
+        for t in ctx.catalog.tables
+        if t.schema_name and qualified(t.schema_name, "x", ctx.engine) != "x"
+    }
+    wanted = {(t.schema_name if t.schema_name in prefixes else None, t.name) for t in selected}
+
+    def subject_schema(finding: Finding) -> str | None:
+        for schema, prefix in prefixes.items():
+            if finding.subject.startswith(prefix):
+                return schema
+        return None  # the default schema (public, main) is left out of subjects
+
+    def keep(finding: Finding) -> bool:
+        return finding.table is not None and (subject_schema(finding), finding.table) in wanted
+
+    return keep
 
 
 def review_ddl(

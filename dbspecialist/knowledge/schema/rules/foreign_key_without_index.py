@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from dbspecialist.adapters.catalog import ForeignKey, Table
 from dbspecialist.knowledge.findings import Finding, Fix, RuleSpec, Severity
+from dbspecialist.knowledge.indexes.partitioned import PARTITIONED_NOTE, is_partitioned, partitioned_index_statements
 from dbspecialist.knowledge.schema.context import SchemaContext
 from dbspecialist.knowledge.sql_text import index_name, qualified, quote_ident
 
@@ -93,7 +94,9 @@ def check(ctx: SchemaContext) -> Iterator[Finding]:
 
     ## Fix safety
     Safe. On PostgreSQL the index is built CONCURRENTLY, which cannot run inside a transaction
-    block and leaves an INVALID index behind if it fails (drop it and retry).
+    block and leaves an INVALID index behind if it fails (drop it and retry). A partitioned table
+    refuses CONCURRENTLY: the fix builds each partition's index CONCURRENTLY, creates the parent's
+    index ON ONLY the parent and attaches every partition's index to it.
     """
     small = ctx.thresholds.small_table_rows
     for table in ctx.tables():
@@ -121,6 +124,31 @@ def check(ctx: SchemaContext) -> Iterator[Finding]:
             idx = quote_ident(index_name(table.name, fk.columns), ctx.engine)
             cols = column_list(fk.columns, ctx.engine)
             concurrently = " CONCURRENTLY" if ctx.engine == "postgresql" else ""
+            statements = [f"CREATE INDEX{concurrently} {idx} ON {name} ({cols});"]
+            note = (
+                "CONCURRENTLY cannot run inside a transaction block; drop an INVALID leftover and retry."
+                if ctx.engine == "postgresql"
+                else "Builds lock writes on the table briefly (online DDL on InnoDB)."
+                if ctx.engine == "mysql"
+                else None
+            )
+            if ctx.engine == "postgresql" and is_partitioned(table):
+                per_partition = partitioned_index_statements(
+                    ctx.catalog.tables,
+                    table,
+                    [quote_ident(c, ctx.engine) for c in fk.columns],
+                    name=index_name(table.name, fk.columns),
+                )
+                if per_partition is not None:
+                    statements, note = per_partition, PARTITIONED_NOTE
+                else:
+                    statements = [f"CREATE INDEX {idx} ON {name} ({cols});"]
+                    note = (
+                        "A partitioned table refuses CONCURRENTLY; with no partition known the plain build is the "
+                        "way (it blocks writes to every partition while it runs). With partitions, build each "
+                        "partition's index CONCURRENTLY, then CREATE INDEX ... ON ONLY the parent and ALTER INDEX "
+                        "... ATTACH PARTITION each one."
+                    )
             ref = qualified(fk.ref_schema, fk.ref_table, ctx.engine) if fk.ref_schema else fk.ref_table
             first = ctx.column(table, fk.columns[0])
             mysql_note = (
@@ -152,15 +180,9 @@ def check(ctx: SchemaContext) -> Iterator[Finding]:
                 help=f"Create an index on {name} ({cols}).",
                 fix=Fix(
                     title=f"Index {name} ({cols})",
-                    statements=[f"CREATE INDEX{concurrently} {idx} ON {name} ({cols});"],
+                    statements=statements,
                     safety="safe",
-                    note=(
-                        "CONCURRENTLY cannot run inside a transaction block; drop an INVALID leftover and retry."
-                        if ctx.engine == "postgresql"
-                        else "Builds lock writes on the table briefly (online DDL on InnoDB)."
-                        if ctx.engine == "mysql"
-                        else None
-                    ),
+                    note=note,
                 ),
                 line=fk.source_line or (first.source_line if first else None) or table.source_line,
             )

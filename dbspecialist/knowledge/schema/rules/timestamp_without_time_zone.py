@@ -21,6 +21,13 @@ SPEC = RuleSpec(
 
 # `timestamp`, `timestamp(3)`, `timestamp without time zone`, `timestamp(6) without time zone`, arrays of them.
 _TIMESTAMP = re.compile(r"^(pg_catalog\.)?timestamp(\s*\(\d+\))?(\s+without\s+time\s+zone)?(\[\])?$")
+IN_PLACE_SINCE = 12  # PostgreSQL 12 release notes: timestamp <-> timestamptz without a rewrite when TimeZone is UTC
+
+
+def _skips_rewrite(version: str | None) -> bool:
+    """True unless the server is known to be older than PostgreSQL 12 (unknown: assume a current server)."""
+    match = re.match(r"\s*(\d+)", version or "")
+    return match is None or int(match.group(1)) >= IN_PLACE_SINCE
 
 
 def check(ctx: SchemaContext) -> Iterator[Finding]:
@@ -45,8 +52,11 @@ def check(ctx: SchemaContext) -> Iterator[Finding]:
 
     ## Fix safety
     Display-only: the conversion must state which zone the existing values were written in (the
-    fix assumes UTC), and `ALTER COLUMN ... TYPE` rewrites the table under an ACCESS EXCLUSIVE lock
-    (PostgreSQL 12+ skips the rewrite only when the session time zone is UTC).
+    fix assumes UTC). A plain `ALTER COLUMN ... TYPE timestamptz` reads the stored values in the
+    session's `TimeZone`; on PostgreSQL 12+ it keeps the table's data file (no rewrite, though the
+    indexes on the column are rebuilt) only when that zone is UTC, so the fix sets it first and
+    resets it after. Any USING clause, even `USING col AT TIME ZONE 'UTC'`, forces a full rewrite under
+    an ACCESS EXCLUSIVE lock; so does any other zone, and any version before 12.
     """
     for table in ctx.tables():
         name = qualified(table.schema_name, table.name, ctx.engine)
@@ -57,7 +67,7 @@ def check(ctx: SchemaContext) -> Iterator[Finding]:
             col = quote_ident(column.name, ctx.engine)
             array = data_type.endswith("[]")
             new_type = "timestamptz[]" if array else "timestamptz"
-            using = "" if array else f" USING {col} AT TIME ZONE 'UTC'"
+            in_place = not array and _skips_rewrite(ctx.version)
             yield Finding(
                 rule_id=SPEC.id,
                 name=SPEC.name,
@@ -75,11 +85,24 @@ def check(ctx: SchemaContext) -> Iterator[Finding]:
                 help=f"Change {column.name} to timestamptz, stating the zone the stored values were written in.",
                 fix=Fix(
                     title=f"Convert {column.name} to timestamptz",
-                    statements=[f"ALTER TABLE {name} ALTER COLUMN {col} TYPE {new_type}{using};"],
+                    statements=[
+                        "SET TimeZone = 'UTC';",
+                        f"ALTER TABLE {name} ALTER COLUMN {col} TYPE {new_type};",
+                        "RESET TimeZone;",
+                    ],
                     safety="display-only",
                     note=(
-                        "Assumes the existing values are UTC; replace 'UTC' with the zone they were written in. "
-                        "Rewrites the table under an ACCESS EXCLUSIVE lock unless the session TimeZone is UTC."
+                        "Assumes the existing values are UTC: the type change reads them in the session's TimeZone, "
+                        "which SET makes UTC (RESET returns it to the session's default). "
+                        + (
+                            "With TimeZone UTC and no USING clause PostgreSQL 12+ keeps the table's data (no "
+                            "rewrite; indexes on the column are rebuilt) under a brief ACCESS EXCLUSIVE lock. "
+                            if in_place
+                            else ""
+                        )
+                        + "Another zone (set it instead of 'UTC'), a USING clause (even AT TIME ZONE 'UTC')"
+                        + (", an array column" if array else "")
+                        + " or a server before 12 rewrites the whole table under an ACCESS EXCLUSIVE lock."
                     ),
                 ),
                 line=column.source_line,
