@@ -17,7 +17,10 @@ def review_schema_command(args: argparse.Namespace) -> int:
         raise ConfigError("give a DDL file (or - for stdin) or --db URL, not both")
     severity = Severity(args.min_severity)
     if args.db is not None:
-        review, source = _review_live(args.db, severity, args.tables)
+        try:
+            review, source = _review_live(args.db, severity, args.tables)
+        except ValueError as exc:  # an unknown table in --tables
+            raise ConfigError(str(exc)) from None
     else:
         source = "stdin" if args.file == "-" else args.file
         try:
