@@ -19,6 +19,7 @@ from dbspecialist.knowledge.findings import Finding, RuleSpec
 from dbspecialist.knowledge.migrations import lint_rules_mysql_breaking as breaking
 from dbspecialist.knowledge.migrations import lint_rules_mysql_columns as columns
 from dbspecialist.knowledge.migrations import lint_rules_mysql_copies as copies
+from dbspecialist.knowledge.migrations import lint_rules_mysql_server as server
 from dbspecialist.knowledge.migrations.lint_rules_mysql_core import Check, LintState, is_ddl
 from dbspecialist.knowledge.migrations.mysql_statements import ParsedStatement, parse_statement
 from dbspecialist.knowledge.migrations.mysql_tokens import SqlSyntaxError, split_statements
@@ -48,6 +49,8 @@ RULES: Final[tuple[tuple[RuleSpec, Check], ...]] = (
     (breaking.MIG121, breaking.check_ddl_in_transaction),
     (columns.MIG122, columns.check_set_not_null),
     (columns.MIG123, columns.check_modify_drops_attributes),
+    (server.MIG124, server.check_algorithm_unknown),
+    (server.MIG125, server.check_non_transactional_engine),
 )
 
 

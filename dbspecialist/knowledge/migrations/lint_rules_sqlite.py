@@ -10,11 +10,18 @@ here for the modules that import them from this one.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import Final, Literal
+from collections.abc import Iterator
+from typing import Final
 
 from dbspecialist.knowledge.findings import Finding, Fix, RuleSpec, Severity
+from dbspecialist.knowledge.migrations import lint_rules_sqlite_breaking as breaking
+from dbspecialist.knowledge.migrations.lint_rules_sqlite_core import (
+    Check,
+    LintContext,
+    _finding,
+    _subject,
+    _version_text,
+)
 from dbspecialist.knowledge.migrations.model import MigrationInputError
 from dbspecialist.knowledge.migrations.sqlite_capability import (
     ADD_COLUMN_CHECKS_ROWS_SINCE,
@@ -44,53 +51,6 @@ from dbspecialist.knowledge.migrations.sqlite_statements import (
 from dbspecialist.knowledge.sql_text import quote_ident
 
 ENGINE: Final = "sqlite"
-
-
-@dataclass
-class LintContext:
-    version: Version
-    statements: list[SqliteStatement] = field(default_factory=list)
-
-
-Check = Callable[[SqliteStatement, LintContext], Iterator[Finding]]
-
-
-def _version_text(version: Version) -> str:
-    return ".".join(str(p) for p in version)
-
-
-def _finding(
-    spec: RuleSpec,
-    stmt: SqliteStatement,
-    *,
-    subject: str,
-    kind: Literal["table", "column", "query"],
-    title: str,
-    evidence: dict[str, int | float | str | bool | None],
-    rationale: str,
-    help: str,
-    fix: Fix | None = None,
-    severity: Severity | None = None,
-) -> Finding:
-    return Finding(
-        rule_id=spec.id,
-        name=spec.name,
-        severity=severity or spec.severity,
-        title=title,
-        subject=subject,
-        table=stmt.table,
-        subject_kind=kind,
-        evidence=evidence,
-        rationale=rationale,
-        help=help,
-        fix=fix,
-        line=stmt.line,
-    )
-
-
-def _subject(table: str | None, column: str | None) -> str:
-    return f"{table}.{column}" if table and column else (table or column or "?")
-
 
 NEEDS_REBUILD = RuleSpec(
     id="MIG150",
@@ -497,6 +457,7 @@ RULES: tuple[tuple[RuleSpec, Check], ...] = (
     (FOREIGN_KEYS_IN_TRANSACTION, check_foreign_keys_in_transaction),
     (RENAME_ASIDE, check_rename_aside),
     (REBUILD_WITH_FOREIGN_KEYS, check_rebuild_with_foreign_keys),
+    *breaking.RULES,
 )
 
 

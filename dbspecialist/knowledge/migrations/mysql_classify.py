@@ -26,6 +26,7 @@ from dbspecialist.knowledge.migrations.mysql_online_ddl import (
     OnlineDDL,
     TableTraits,
     bytes_per_char,
+    is_innodb,
     online_ddl,
     weakest,
 )
@@ -77,12 +78,22 @@ def index_columns(table: Table | None) -> set[str]:
 
 def traits_of(table: Table | None, column: str | None = None, *, foreign_key_checks: bool = True) -> TableTraits:
     if table is None:
-        return TableTraits(foreign_key_checks=foreign_key_checks)
+        return TableTraits(foreign_key_checks=foreign_key_checks, indexes_known=False)
+    low = column.lower() if column is not None else None
+    composite = False
+    for index in table.indexes:
+        names = [index_column_name(c).strip("`").lower() for c in index.columns]
+        if low in names and len(names) > 1:
+            composite = True
+    primary = table.primary_key.columns if table.primary_key is not None else []
     return TableTraits(
         row_format=table.options.get("row_format"),
         has_fulltext=any((index.method or "").lower() == "fulltext" for index in table.indexes),
-        indexed=column is not None and column.lower() in index_columns(table),
+        indexed=low is not None and low in index_columns(table),
         foreign_key_checks=foreign_key_checks,
+        in_composite_index=composite,
+        in_primary_key=low is not None and low in (c.lower() for c in primary),
+        engine=table.options.get("engine"),
     )
 
 
@@ -233,10 +244,12 @@ def classify(
         else:
             certain = False
             kinds += [_guess_modify_kind(new)]
+            if new.nullable is False:
+                kinds.append("set_not_null")
             assumption = (
-                f"the current definition of {operation.name} is unknown (no schema given): the plan tries the "
-                "most efficient algorithm such a change can have and falls back to a table copy if the server "
-                "refuses it"
+                f"the current definition of {operation.name} is unknown (no schema given): the change is planned "
+                "as a column type change, which only a table copy does; give current_ddl or a connection to find "
+                "out whether an online algorithm applies"
             )
     elif action == "drop_constraint":
         kinds = [_drop_constraint_kind(operation, table)]
@@ -246,6 +259,10 @@ def classify(
         kinds = [
             {"FULLTEXT": "add_fulltext_index", "SPATIAL": "add_spatial_index"}.get(operation.index_kind, "add_index")
         ]
+    elif action == "rebuild" and _changes_engine(operation, table):
+        kinds = ["change_engine"]
+    elif action == "table_metadata" and not is_innodb(traits.engine) and "AUTO_INCREMENT" in operation.text.upper():
+        kinds = ["rebuild"]  # MariaDB 10.11 copies a MyISAM/Aria table for AUTO_INCREMENT= (checked)
     elif action == "unknown":
         return Classified(operation, ["unknown"], _unknown_entry(flavor, version), certain=False)
     else:
@@ -291,12 +308,45 @@ def _add_column_kind(operation: Operation, flavor: str) -> str:
 
 
 def _guess_modify_kind(new: ColumnDef) -> str:
-    """Without the current definition: the cheapest change this new definition could be."""
+    """Without the current definition: a column type change, the one reading the server never refuses.
+
+    A MODIFY restates the type, and most restated types differ from the old one (DECIMAL(10,2) → (12,2), INT →
+    BIGINT, DATETIME → TIMESTAMP, a shorter VARCHAR): MariaDB 10.11 refuses every such change unless ALGORITHM=COPY
+    (1846 "Cannot change column type"), and so does MySQL 8.0 by its online DDL table. The cheaper cases (a longer
+    VARCHAR, ENUM members appended, NULL/NOT NULL alone) need the old definition to be told apart.
+    """
+    return "change_type"
+
+
+def optimistic_kind(new: ColumnDef) -> str:
+    """Without the current definition: the cheapest change this new definition could be (for a note only)."""
     if new.type.name in ("VARCHAR", "VARBINARY"):
         return "varchar_extend"
     if new.type.name in ("ENUM", "SET"):
         return "enum_append"
     return "set_not_null" if new.nullable is False else "drop_not_null"
+
+
+def shrunk_length(old: ColumnDef | None, new: ColumnDef | None) -> int | None:
+    """The new, shorter length when a MODIFY/CHANGE shortens a CHAR/VARCHAR/BINARY/VARBINARY column."""
+    if old is None or new is None or old.type.name != new.type.name:
+        return None
+    if old.type.name not in ("CHAR", "VARCHAR", "BINARY", "VARBINARY") or not old.type.length:
+        return None
+    if new.type.length is not None and new.type.length < old.type.length:
+        return new.type.length
+    return None
+
+
+def _changes_engine(operation: Operation, table: Table | None) -> bool:
+    """ENGINE=X names another engine than the table's (than InnoDB when the table is unknown)."""
+    wanted = (operation.value or "").strip("`'\"")
+    if not wanted:
+        return False  # FORCE
+    current = table.options.get("engine") if table is not None else None
+    if current is None:
+        return not is_innodb(wanted)
+    return wanted.lower() != current.strip("`'\"").lower()
 
 
 def _drop_constraint_kind(operation: Operation, table: Table | None) -> str:

@@ -68,6 +68,10 @@ class TableTraits:
     has_fulltext: bool = False
     indexed: bool = False  # the column the operation touches is part of an index
     foreign_key_checks: bool = True
+    in_composite_index: bool = False  # ... of an index with other columns too (dropping it shrinks that index)
+    in_primary_key: bool = False  # ... of the primary key
+    indexes_known: bool = True  # False when the table is unknown (no schema): its indexes may include the column
+    engine: str | None = None  # the table's storage engine; None: unknown, planned as InnoDB
 
 
 @dataclass(frozen=True)
@@ -174,6 +178,7 @@ OPERATION_KINDS: Final[dict[str, str]] = {
     "rename_table": "RENAME TABLE / ALTER TABLE ... RENAME TO",
     "change_row_format": "ROW_FORMAT= / KEY_BLOCK_SIZE=",
     "rebuild": "OPTIMIZE TABLE, ALTER TABLE ... FORCE, ENGINE=InnoDB",
+    "change_engine": "ENGINE= another storage engine than the table's",
     "table_metadata": "table COMMENT= / AUTO_INCREMENT=",
 }
 
@@ -251,6 +256,7 @@ _MYSQL: Final[dict[str, tuple[Gate, ...]]] = {
     "rename_table": (Gate(_BASE_MYSQL, "INPLACE", metadata_only=True), Gate((8, 0, 0), "INSTANT", metadata_only=True)),
     "change_row_format": (Gate(_BASE_MYSQL, "INPLACE", rebuilds=True),),
     "rebuild": (Gate(_BASE_MYSQL, "INPLACE", rebuilds=True, note="online rebuild (OPTIMIZE TABLE maps to it)"),),
+    "change_engine": (replace(_COPY, note="a different storage engine: every row is copied into the new one"),),
     "table_metadata": (Gate(_BASE_MYSQL, "INPLACE", metadata_only=True),),
 }
 
@@ -342,8 +348,17 @@ _MARIADB: Final[dict[str, tuple[Gate, ...]]] = {
     ),
     "change_row_format": (Gate(_BASE_MARIADB, "INPLACE", rebuilds=True),),
     "rebuild": (Gate(_BASE_MARIADB, "INPLACE", rebuilds=True, note="online rebuild (OPTIMIZE TABLE maps to it)"),),
+    "change_engine": (replace(_COPY_M, note="a different storage engine: every row is copied into the new one"),),
     "table_metadata": _METADATA_MARIADB,
 }
+
+# Checked on MariaDB 10.11 with MyISAM and Aria tables: these change only the table definition and run INSTANT,
+# LOCK=NONE on any engine; every other ALTER of a non-InnoDB table is refused unless ALGORITHM=COPY, LOCK=SHARED
+# (ADD/DROP COLUMN, indexes, VARCHAR extension, NOT NULL, AUTO_INCREMENT=, DEFAULT CHARSET, FORCE, ...). MySQL: its
+# online DDL table covers InnoDB only, so every ALTER of another engine is planned as COPY, LOCK=SHARED.
+ENGINE_INDEPENDENT_KINDS: Final = frozenset(
+    {"rename_column", "set_default", "drop_default", "column_metadata", "rename_index", "index_visibility"}
+)
 
 TABLES: Final[dict[str, dict[str, tuple[Gate, ...]]]] = {"mysql": _MYSQL, "mariadb": _MARIADB}
 
@@ -386,9 +401,13 @@ def online_ddl(kind: str, flavor: str, version: Version, traits: TableTraits | N
             lock: LockOption = "SHARED" if traits.has_fulltext else "NONE"
             gate = Gate(gate.since, "INPLACE", lock, rebuilds=True)
             notes = [f"instant column changes are not possible on a table with {blocked}: rebuild"]
-        elif mariadb and kind == "drop_column" and traits.indexed:
-            gate = Gate(gate.since, "NOCOPY", metadata_only=False)
-            notes = ["the column's index is dropped with it, which needs NOCOPY"]
+        elif kind == "drop_column" and (traits.indexed or not traits.indexes_known):
+            gate, notes = _drop_indexed_column(gate, traits, mariadb)
+    if kind == "drop_column" and traits.in_primary_key:
+        # MariaDB 10.11 refuses INPLACE (1846: "Dropping a primary key is not allowed without also adding a new
+        # primary key"); MySQL's online DDL table: dropping the primary key alone is COPY only.
+        gate = replace(_COPY_M if mariadb else _COPY, note="")
+        notes = ["the column is in the primary key, which goes with it: only a table copy can do that"]
     redundant = mariadb and version >= (10, 4, 0) and row_format == "REDUNDANT"
     if redundant and kind in ("varchar_extend_crossing", "drop_not_null"):
         gate = Gate(gate.since, "INSTANT", metadata_only=True)
@@ -407,10 +426,20 @@ def online_ddl(kind: str, flavor: str, version: Version, traits: TableTraits | N
         gate = Gate(gate.since, "INPLACE", "SHARED")
         notes = ["a further FULLTEXT index is built without a rebuild, but writes still wait"]
 
+    other_engine = not is_innodb(traits.engine)
+    if other_engine and not (mariadb and kind in ENGINE_INDEPENDENT_KINDS) and kind != "rename_table":
+        gate = replace(_COPY_M if mariadb else _COPY, note="")
+        notes = [f"{traits.engine} is not InnoDB: only InnoDB changes tables online; every other ALTER copies it"]
+    if kind == "change_engine":
+        notes = notes or ["a different storage engine: every row is copied into the new one"]
+
     algorithm, lock_option = gate.algorithm, gate.lock
     if algorithm not in algorithms(flavor, version):
         algorithm = "INPLACE"
-    if algorithm == "COPY" and mariadb and version >= MARIADB_ONLINE_COPY:
+    # An online COPY (11.2+) is left out for other engines and engine changes: not verified there, and LOCK=SHARED
+    # is accepted wherever LOCK=NONE is.
+    online_copy = not other_engine and kind != "change_engine"
+    if algorithm == "COPY" and mariadb and version >= MARIADB_ONLINE_COPY and online_copy:
         lock_option = "NONE"
         notes.append("MariaDB 11.2+ copies with LOCK=NONE: writes continue, replayed from an online change log")
     return OnlineDDL(
@@ -424,6 +453,33 @@ def online_ddl(kind: str, flavor: str, version: Version, traits: TableTraits | N
         note="; ".join(notes),
         source=SOURCE_MARIADB if mariadb else SOURCE_MYSQL,
     )
+
+
+def is_innodb(engine: str | None) -> bool:
+    """Whether the engine is InnoDB (an unknown engine counts as InnoDB, the default since MySQL 5.5)."""
+    return engine is None or engine.strip().strip("`'\"").lower() in ("innodb", "")
+
+
+def _drop_indexed_column(gate: Gate, traits: TableTraits, mariadb: bool) -> tuple[Gate, list[str]]:
+    """DROP COLUMN of a column in an index: the index is dropped or shrunk with it, which no INSTANT path does.
+
+    MariaDB 10.11, checked on the server: a column only in single-column indexes drops with NOCOPY (the indexes
+    go, the rows stay); a column in a multi-column index needs INPLACE, which rebuilds the table (1845 "Try
+    ALGORITHM=INPLACE" for NOCOPY/INSTANT). MySQL 8.0: the manual's online DDL table lists dropping or changing an
+    index as not instant, so the drop is INPLACE with a rebuild either way.
+    """
+    if not traits.indexes_known:
+        note = (
+            "the table's indexes are unknown (no schema): INPLACE, LOCK=NONE is accepted whatever they are; if "
+            "the column is in no index, ALGORITHM=INSTANT is metadata only — give the schema for the exact plan"
+        )
+        return Gate(gate.since, "INPLACE", rebuilds=True), [note]
+    if traits.in_composite_index:
+        note = "a multi-column index on the column shrinks to the other columns: the table is rebuilt"
+        return Gate(gate.since, "INPLACE", rebuilds=True), [note]
+    if mariadb:
+        return Gate(gate.since, "NOCOPY"), ["the column's index is dropped with it, which needs NOCOPY"]
+    return Gate(gate.since, "INPLACE", rebuilds=True), ["the column's index is dropped with it: INPLACE rebuild"]
 
 
 def weakest(entries: list[OnlineDDL]) -> OnlineDDL:

@@ -26,7 +26,9 @@ from dbspecialist.knowledge.migrations.mysql_classify import (
     in_primary_key,
     inverse_of,
     lost_attributes,
+    optimistic_kind,
     phase_of,
+    shrunk_length,
     traits_of,
 )
 from dbspecialist.knowledge.migrations.mysql_copy_tools import copy_fallback, copy_with_tool, tool_command
@@ -37,7 +39,7 @@ from dbspecialist.knowledge.migrations.mysql_flows_tables import (
     foreign_key_flow,
     rename_tables_flow,
 )
-from dbspecialist.knowledge.migrations.mysql_online_ddl import online_ddl, weakest
+from dbspecialist.knowledge.migrations.mysql_online_ddl import is_innodb, online_ddl, weakest
 from dbspecialist.knowledge.migrations.mysql_statements import (
     Operation,
     ParsedStatement,
@@ -49,6 +51,7 @@ from dbspecialist.knowledge.migrations.mysql_steps import (
     BIG_TABLE_BYTES,
     BIG_TABLE_ROWS,
     PREAMBLE,
+    REFUSED,
     RETRY,
     PlanBuilder,
     describe,
@@ -219,6 +222,16 @@ class _Planner(PlanBuilder):
         table_sql = parsed.table_sql or quote(name)
         table = self.ctx.table(name)
         changes = parsed.changes
+        if table is None:
+            self.assume(
+                f"{name} is not in the schema given: planned as an InnoDB table (MyISAM, Aria and other engines "
+                "copy the table for nearly every ALTER, with writes blocked)"
+            )
+        elif not is_innodb(table.options.get("engine")):
+            self.note(
+                f"{name} uses {table.options.get('engine')}, not InnoDB: nearly every ALTER copies it with writes "
+                "blocked, and the engine has no transactions or crash recovery — consider ENGINE=InnoDB first"
+            )
         if parsed.algorithm or parsed.lock:
             self.note(
                 f"the ALGORITHM/LOCK given for {name} (line {parsed.line}) are replaced by the best ones per "
@@ -282,6 +295,8 @@ class _Planner(PlanBuilder):
         statement = f"ALTER TABLE {table_sql} {', '.join(specs)}, {entry.clause()};"
         title = f"{describe(items)} on {name} ({entry.algorithm}, LOCK={entry.lock})"
         self.row_version_check(name, kinds, entry)
+        for item in items:
+            self._shrink_check(name, table_sql, item, phase)
         if "set_not_null" in kinds:
             for item in items:
                 if "set_not_null" in item.kinds and item.operation.name:
@@ -294,11 +309,14 @@ class _Planner(PlanBuilder):
                         "expect 0: the ALTER fails on the first NULL (strict sql_mode) — backfill them first",
                     )
         big = self.is_big(name)
+        notes = [note for item in items if (note := self._unknown_definition_note(name, table_sql, item))]
         if entry.lock != "NONE" and big is not False:
             copy_with_tool(self, name, table_sql, specs, entry, phase, title, big)
+            if notes:
+                last = self.steps[-1]
+                self.steps[-1] = last.model_copy(update={"notes": [*notes, *last.notes]})
             return
         rollback, reversible = self._rollback(name, table_sql, items)
-        notes = []
         if entry.lock != "NONE":
             notes.append(
                 f"blocks writes for the whole operation; acceptable only because {name} is small "
@@ -320,9 +338,48 @@ class _Planner(PlanBuilder):
             notes=notes,
         )
         self.steps.append(step)
-        if not certain:
+        if not certain and entry.algorithm != "COPY":
             refused = copy_fallback(self, name, table_sql, specs, phase)
             self.steps.append(refused)
+
+    def _shrink_check(self, name: str, table_sql: str, item: Classified, phase: Phase) -> None:
+        """A check before a CHAR/VARCHAR gets shorter: longer values fail the ALTER or are cut."""
+        length = shrunk_length(item.old, item.operation.column)
+        if length is None or not item.operation.name:
+            return
+        column = quote(item.operation.name)
+        self.check(
+            phase,
+            f"Check that no value of {name}.{item.operation.name} is longer than {length}",
+            name,
+            f"SELECT COUNT(*) FROM {table_sql} WHERE CHAR_LENGTH({column}) > {length};",
+            "expect 0: with strict sql_mode (the default) the ALTER fails on the first longer value (error 1265 "
+            "'Data truncated'), without it the values are cut silently — shorten or clean them first",
+        )
+
+    def _unknown_definition_note(self, name: str, table_sql: str, item: Classified) -> str | None:
+        """For a MODIFY/CHANGE planned as a copy because the old definition is unknown: the online attempt."""
+        column = item.operation.column
+        if item.certain or column is None or item.operation.action not in ("modify_column", "change_column"):
+            return None
+        traits = traits_of(self.ctx.table(name), item.operation.name)
+        kind = optimistic_kind(column)
+        kinds = [kind, "set_not_null"] if column.nullable is False and kind != "set_not_null" else [kind]
+        best = weakest([online_ddl(k, self.flavor, self.version, traits) for k in kinds])
+        if best.algorithm == "COPY":
+            return None
+        cheap = {
+            "varchar_extend": "only lengthens the VARCHAR (staying on the same side of 255 bytes)",
+            "enum_append": "only appends members at the end",
+        }.get(kind, "keeps the type and changes only NULL/NOT NULL")
+        return (
+            f"planned as a table copy because the current definition of {item.operation.name} is unknown; if the "
+            f"change {cheap}, try first "
+            f"ALTER TABLE {table_sql} {item.operation.text}, {best.clause()}; — the server refuses it (error "
+            f"{REFUSED[0]}/{REFUSED[1]}) without changing anything when a copy is needed. A shorter or narrower "
+            "type fails on values that no longer fit under strict sql_mode (error 1265/1264) and cuts them "
+            "without it"
+        )
 
     def _rollback(self, name: str, table_sql: str, items: list[Classified]) -> tuple[list[str], bool]:
         statements: list[str] = []

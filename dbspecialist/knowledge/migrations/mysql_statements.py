@@ -221,6 +221,74 @@ def parse_specification(tokens: list[Tok], text: str) -> Operation:
     return Operation("unknown", text)
 
 
+# The words a MySQL/MariaDB statement can start with (anything else is a syntax error on the server).
+STATEMENT_KEYWORDS: Final = frozenset(
+    {
+        "ALTER",
+        "ANALYZE",
+        "BEGIN",
+        "BINLOG",
+        "CACHE",
+        "CALL",
+        "CHANGE",
+        "CHECK",
+        "CHECKSUM",
+        "COMMIT",
+        "CREATE",
+        "DEALLOCATE",
+        "DECLARE",
+        "DELETE",
+        "DELIMITER",
+        "DESC",
+        "DESCRIBE",
+        "DO",
+        "DROP",
+        "EXECUTE",
+        "EXPLAIN",
+        "FLUSH",
+        "GET",
+        "GRANT",
+        "HANDLER",
+        "HELP",
+        "IMPORT",
+        "INSERT",
+        "INSTALL",
+        "KILL",
+        "LOAD",
+        "LOCK",
+        "OPTIMIZE",
+        "PREPARE",
+        "PURGE",
+        "RELEASE",
+        "RENAME",
+        "REPAIR",
+        "REPLACE",
+        "RESET",
+        "RESIGNAL",
+        "RESTART",
+        "REVOKE",
+        "ROLLBACK",
+        "SAVEPOINT",
+        "SELECT",
+        "SET",
+        "SHOW",
+        "SHUTDOWN",
+        "SIGNAL",
+        "START",
+        "STOP",
+        "TABLE",
+        "TRUNCATE",
+        "UNINSTALL",
+        "UNLOCK",
+        "UPDATE",
+        "USE",
+        "VALUES",
+        "WITH",
+        "XA",
+        "BACKUP",
+    }
+)
+
 StatementKind = Literal[
     "alter_table",
     "create_index",
@@ -359,6 +427,8 @@ def _parse_statement(statement: Statement) -> ParsedStatement:
             i += 1
         parsed.table, parsed.table_sql, _ = _table_name(tokens, i, text)
         return parsed
+    if tokens[0].kind != "group" and head not in STATEMENT_KEYWORDS:
+        parsed.error = f"line {line}: not a MySQL/MariaDB statement (it starts with {tokens[0].text[:40]!r})"
     return parsed
 
 

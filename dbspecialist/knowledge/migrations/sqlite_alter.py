@@ -8,6 +8,9 @@ view uses). ADD UNIQUE becomes a UNIQUE index. Every other clause is folded into
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+
 from dbspecialist.adapters.catalog import CheckConstraint, Column, Index
 from dbspecialist.knowledge.migrations.model import MigrationInputError, TableEffect, TableStats
 from dbspecialist.knowledge.migrations.sqlite_capability import (
@@ -22,7 +25,15 @@ from dbspecialist.knowledge.migrations.sqlite_rebuild import flush_rebuild, fold
 from dbspecialist.knowledge.migrations.sqlite_render import columns_sql
 from dbspecialist.knowledge.migrations.sqlite_state import SqlitePlanState
 from dbspecialist.knowledge.migrations.sqlite_statements import SqliteStatement
-from dbspecialist.knowledge.migrations.sqlite_steps import BACKUP_FILE, ENGINE, StepGroup, mentions, q, sql_step
+from dbspecialist.knowledge.migrations.sqlite_steps import (
+    BACKUP_FILE,
+    ENGINE,
+    StepGroup,
+    deploy_step,
+    mentions,
+    q,
+    sql_step,
+)
 from dbspecialist.knowledge.migrations.versions import version_text
 
 
@@ -33,6 +44,9 @@ def plan_alter(state: SqlitePlanState, stmt: SqliteStatement) -> None:
     table = stmt.table
     rebuild_here = any(rebuild_reasons(state, table, a) for a in stmt.actions)
     for action in stmt.actions:
+        if adds_not_null_without_default(action):
+            add_not_null_in_steps(state, stmt, table, action)
+            continue
         renames = action.kind in ("rename_table", "rename_column")
         foldable = not renames or (action.kind == "rename_column" and state.version < RENAME_COLUMN_SINCE)
         pending_here = state.pending is not None and state.pending.table.lower() == table.lower()
@@ -45,6 +59,81 @@ def plan_alter(state: SqlitePlanState, stmt: SqliteStatement) -> None:
             continue
         flush_rebuild(state)
         direct_alter(state, stmt, table, action)
+
+
+PLACEHOLDER = "<value for existing rows>"
+
+
+def adds_not_null_without_default(action: AlterAction) -> bool:
+    """ADD COLUMN ... NOT NULL whose default is NULL: SQLite refuses it ("Cannot add a NOT NULL column with default
+    value NULL"), even on an empty table."""
+    definition = action.definition
+    return (
+        action.kind == "add_column"
+        and definition is not None
+        and definition.not_null
+        and definition.default_is_null
+        and definition.generated is None
+        and not definition.primary_key
+    )
+
+
+def add_not_null_in_steps(state: SqlitePlanState, stmt: SqliteStatement, table: str, action: AlterAction) -> None:
+    """The NOT NULL column SQLite cannot add directly: add it nullable, have the application write it, backfill
+    the existing rows, then rebuild the table with NOT NULL (the rebuild's copy fails, rolled back, on a NULL)."""
+    definition = action.definition
+    assert definition is not None
+    nullable_text = re.sub(r"\s+NOT\s+NULL\b", "", definition.text, count=1, flags=re.IGNORECASE)
+    nullable = replace(definition, not_null=False, text=nullable_text)
+    flush_rebuild(state)
+    direct_alter(
+        state,
+        stmt,
+        table,
+        AlterAction("add_column", f"ADD COLUMN {nullable_text}", column=definition.name, definition=nullable),
+    )
+    added = state.groups[-1].steps[-1]
+    state.groups[-1].steps[-1] = added.model_copy(
+        update={
+            "notes": [
+                f"Added without NOT NULL first: SQLite refuses ADD COLUMN ... NOT NULL without a non-NULL DEFAULT. "
+                f"The table is rebuilt with NOT NULL once every row has {definition.name}.",
+                *added.notes,
+            ]
+        }
+    )
+    column = q(definition.name)
+    state.groups.append(
+        StepGroup(
+            "expand",
+            [
+                deploy_step(
+                    f"Deploy the application version that writes {table}.{definition.name} on every INSERT",
+                    "expand",
+                    note="Before the backfill and the rebuild: rows inserted without it would stay NULL and make "
+                    "the rebuild fail.",
+                )
+            ],
+        )
+    )
+    backfill = sql_step(
+        "backfill",
+        f"Backfill {table}.{definition.name} for existing rows (replace the placeholder value first)",
+        table,
+        [f"UPDATE {q(table)} SET {column} = {PLACEHOLDER} WHERE {column} IS NULL;"],
+        effect="rows",
+        stats=state.stats(table),
+        lock_held="the whole statement",
+        rollback=[f"UPDATE {q(table)} SET {column} = NULL;"],
+        notes=[
+            f"Replace {PLACEHOLDER} with the value existing rows should get; the statement does not run as "
+            "generated. On a large table run it in rowid ranges so other writers get the lock between them.",
+        ],
+    )
+    state.groups.append(StepGroup("backfill", [backfill]))
+    set_not_null = AlterAction("set_not_null", f"ALTER COLUMN {column} SET NOT NULL", column=definition.name)
+    state.pending = start_rebuild(state, table)
+    fold_action(state, state.pending, set_not_null)
 
 
 def rebuild_reasons(state: SqlitePlanState, table: str, action: AlterAction) -> list[str]:

@@ -76,6 +76,18 @@ CREATE TABLE t (id INT PRIMARY KEY, n INT NOT NULL, v VARCHAR(50) CHARACTER SET 
 INSERT INTO t VALUES (1, 1, 'x')
 """
 
+COMPOSITE = """
+CREATE TABLE t (id INT PRIMARY KEY, a INT, b INT, c INT, KEY ix_a (a), KEY ix_ab (a, b), KEY ix_c (c)) ENGINE=InnoDB
+;
+INSERT INTO t VALUES (1, 1, 1, 1), (2, 2, 2, 2)
+"""
+
+MYISAM = """
+CREATE TABLE t (id INT PRIMARY KEY, msg VARCHAR(100), n INT, KEY ix_n (n)) ENGINE=MyISAM
+;
+INSERT INTO t VALUES (1, 'a', 1), (2, 'b', 2)
+"""
+
 
 @pytest.fixture
 def database(mysql_server: None) -> Iterator[str]:
@@ -173,6 +185,21 @@ CASES = [
     ("add_stored_generated", BASE, "ALTER TABLE t ADD COLUMN ns INT AS (n + 1) PERSISTENT", ["COPY/SHARED"]),
     ("drop_column", BASE, "ALTER TABLE t DROP COLUMN txt", ["INSTANT/NONE"]),
     ("drop_indexed_column", BASE, "ALTER TABLE t DROP COLUMN a", ["NOCOPY/NONE"]),
+    # QA: a column of a multi-column index: the index shrinks, the table is rebuilt (NOCOPY/INSTANT refused)
+    ("drop_column_of_composite_index", COMPOSITE, "ALTER TABLE t DROP COLUMN b", ["INPLACE/NONE"]),
+    ("drop_column_in_two_indexes", COMPOSITE, "ALTER TABLE t DROP COLUMN a", ["INPLACE/NONE"]),
+    ("drop_column_single_index_only", COMPOSITE, "ALTER TABLE t DROP COLUMN c", ["NOCOPY/NONE"]),
+    ("drop_primary_key_column", COMPOSITE, "ALTER TABLE t DROP COLUMN id", ["COPY/SHARED"]),
+    # QA: MyISAM changes nothing online but pure metadata
+    ("myisam_add_column", MYISAM, "ALTER TABLE t ADD COLUMN x INT", ["COPY/SHARED"]),
+    ("myisam_add_index", MYISAM, "ALTER TABLE t ADD INDEX ix_msg (msg)", ["COPY/SHARED"]),
+    ("myisam_varchar_extend", MYISAM, "ALTER TABLE t MODIFY COLUMN msg VARCHAR(200)", ["COPY/SHARED"]),
+    ("myisam_auto_increment", MYISAM, "ALTER TABLE t AUTO_INCREMENT = 1000", ["COPY/SHARED"]),
+    ("myisam_set_default", MYISAM, "ALTER TABLE t ALTER COLUMN n SET DEFAULT 5", ["INSTANT/NONE"]),
+    ("myisam_rename_index", MYISAM, "ALTER TABLE t RENAME INDEX ix_n TO ix_n2", ["INSTANT/NONE"]),
+    ("myisam_to_innodb", MYISAM, "ALTER TABLE t ENGINE=InnoDB", ["COPY/SHARED"]),
+    ("innodb_to_myisam", COMPOSITE, "ALTER TABLE t ENGINE=MyISAM", ["COPY/SHARED"]),
+    ("innodb_engine_rebuild", COMPOSITE, "ALTER TABLE t ENGINE=InnoDB", ["INPLACE/NONE"]),
     ("reorder_column", BASE, "ALTER TABLE t MODIFY COLUMN n INT NOT NULL DEFAULT 0 AFTER v60", ["INSTANT/NONE"]),
     ("set_default", BASE, "ALTER TABLE t ALTER COLUMN a SET DEFAULT 5", ["INSTANT/NONE"]),
     ("drop_default", BASE, "ALTER TABLE t ALTER COLUMN n DROP DEFAULT", ["INSTANT/NONE"]),

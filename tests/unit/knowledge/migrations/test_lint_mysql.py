@@ -204,6 +204,20 @@ CASES = [
         "mysql",
     ),
     (
+        "MIG124",
+        TIMEOUT + "ALTER TABLE t ADD COLUMN c INT, ALGORITHM=INSTANT, LOCK=NONE;",
+        TIMEOUT + "ALTER TABLE t ADD COLUMN c INT, ALGORITHM=INPLACE, LOCK=NONE;",
+        (5, 7, 44),
+        "mysql",
+    ),
+    (
+        "MIG125",
+        TIMEOUT + "ALTER TABLE t ENGINE=MyISAM, ALGORITHM=COPY, LOCK=SHARED;",
+        TIMEOUT + "ALTER TABLE t ENGINE=InnoDB, ALGORITHM=INPLACE, LOCK=NONE;",
+        MARIADB,
+        "mariadb",
+    ),
+    (
         "MIG122",
         USERS + TIMEOUT + "ALTER TABLE users MODIFY age INT NOT NULL, ALGORITHM=INPLACE, LOCK=NONE;",
         USERS + TIMEOUT + "ALTER TABLE users MODIFY age INT NULL COMMENT 'years', ALGORITHM=INSTANT, LOCK=NONE;",
@@ -403,7 +417,8 @@ def test_catalog_makes_a_type_change_certain() -> None:
 def test_catalog_counts_the_operations_that_need_a_copy() -> None:
     sql = "ALTER TABLE accounts MODIFY age BIGINT, ALGORITHM=COPY, LOCK=SHARED;"
     assert with_catalog(sql, current())["MIG100"].evidence["operations_needing_copy"] == 1
-    assert with_catalog(sql, None)["MIG100"].evidence["operations_needing_copy"] == 0
+    # without the old definition a restated type is planned as the type change it most likely is
+    assert with_catalog(sql, None)["MIG100"].evidence["operations_needing_copy"] == 1
 
 
 def test_catalog_reveals_a_varchar_crossing_the_length_prefix() -> None:

@@ -424,13 +424,30 @@ def test_varchar_growth_within_and_across_the_length_prefix() -> None:
     assert maria.sql[0].endswith("ALGORITHM=INSTANT, LOCK=NONE;")
 
 
-def test_unknown_current_definition_tries_online_then_falls_back() -> None:
+def test_unknown_current_definition_is_planned_as_the_copy_the_server_accepts() -> None:
+    # QA: offline, MODIFY with an unknown old definition was labelled INSTANT/INPLACE, which MariaDB 10.11 refuses
+    # for a type change (1846); the plan now says COPY and names the online attempt in a note, with no fallback step.
     output = run("ALTER TABLE t MODIFY name VARCHAR(200)", MARIADB_1011, "mariadb", rows=10, use_catalog=False)
-    first, fallback = [s for s in output.steps if s.kind == "sql"]
-    assert first.sql == ["ALTER TABLE t MODIFY name VARCHAR(200), ALGORITHM=INSTANT, LOCK=NONE;"]
-    assert fallback.sql == ["ALTER TABLE t MODIFY name VARCHAR(200), ALGORITHM=COPY, LOCK=SHARED;"]
-    assert "only if the previous step failed with error 1845/1846" in fallback.notes[0]
+    (step,) = [s for s in output.steps if s.kind == "sql"]
+    assert step.sql == ["ALTER TABLE t MODIFY name VARCHAR(200), ALGORITHM=COPY, LOCK=SHARED;"]
+    assert step.blocks_writes and step.table_effect == "rewrite"
+    attempt = "try first ALTER TABLE t MODIFY name VARCHAR(200), ALGORITHM=INSTANT, LOCK=NONE;"
+    assert any(attempt in n for n in step.notes)
     assert any("the current definition of name is unknown" in a for a in output.assumptions)
+
+
+def test_unknown_current_definition_of_a_decimal_is_a_copy() -> None:
+    output = run("ALTER TABLE t MODIFY total DECIMAL(12,2)", MARIADB_1011, "mariadb", rows=10, use_catalog=False)
+    assert sql_of(output) == ["ALTER TABLE t MODIFY total DECIMAL(12,2), ALGORITHM=COPY, LOCK=SHARED;"]
+
+
+def test_unknown_current_definition_with_not_null_checks_for_nulls() -> None:
+    output = run("ALTER TABLE t MODIFY status VARCHAR(20) NOT NULL", MARIADB_1011, "mariadb", use_catalog=False)
+    check, alter = output.steps
+    assert check.sql == ["SELECT COUNT(*) FROM t WHERE status IS NULL;"]
+    assert alter.sql == ["ALTER TABLE t MODIFY status VARCHAR(20) NOT NULL, ALGORITHM=COPY, LOCK=SHARED;"]
+    # the online attempt it names is INPLACE (NOT NULL rebuilds), not INSTANT
+    assert any("ALGORITHM=INPLACE, LOCK=NONE; — the server refuses it" in n for n in alter.notes)
 
 
 def test_set_not_null_checks_for_nulls_in_the_validate_phase() -> None:
@@ -470,7 +487,7 @@ def test_rename_column_goes_through_expand_contract_with_explicit_deploy() -> No
         ("switch", "deploy"),
         ("contract", "sql"),
         ("contract", "deploy"),
-        ("prepare", "check"),  # MySQL 8.0.29+: row versions left before the instant DROP COLUMN
+        # name is indexed: dropping it drops its index, which is not instant (no row-version check)
         ("contract", "sql"),
         ("contract", "sql"),
     ]
