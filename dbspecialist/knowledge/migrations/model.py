@@ -69,6 +69,9 @@ class MigrationStep(BaseModel):
     preamble: list[str] = Field(default_factory=list, description="session settings to run first (timeouts)")
     retry: str | None = Field(default=None, description="what to do when the lock timeout fires")
     notes: list[str] = Field(default_factory=list)
+    only_if_previous_refused: bool = Field(
+        default=False, description="an alternative: run it only when the server refused the step before it"
+    )
 
 
 class TableLockSummary(BaseModel):

@@ -28,11 +28,12 @@ def copy_fallback(planner: PlanBuilder, name: str, table_sql: str, specs: list[s
         step = tool_or_copy_step(planner, name, table_sql, specs, entry, phase, title)
     return step.model_copy(
         update={
+            "only_if_previous_refused": True,
             "notes": [
                 f"run this only if the previous step failed with error {REFUSED[0]}/{REFUSED[1]} (ALGORITHM "
                 "not supported): then the change needs a table copy",
                 *step.notes,
-            ]
+            ],
         }
     )
 

@@ -326,8 +326,9 @@ def summarise(plan: MigrationPlan, notes: list[str] | None = None) -> str:
         f"{len(plan.steps)} steps in {len(phases)} phases ({' → '.join(phases)}) on "
         f"{len(tables)} table{'s' if len(tables) != 1 else ''} ({plan.dialect} {plan.version})."
     ]
-    known = [s.estimate.seconds for s in plan.steps if s.estimate is not None and s.estimate.seconds is not None]
-    unknown = [s.number for s in plan.steps if s.estimate is not None and s.estimate.seconds is None]
+    planned = [s for s in plan.steps if not s.only_if_previous_refused]  # alternatives are not added up
+    known = [s.estimate.seconds for s in planned if s.estimate is not None and s.estimate.seconds is not None]
+    unknown = [s.number for s in planned if s.estimate is not None and s.estimate.seconds is None]
     if known and unknown:
         label = "step" if len(unknown) == 1 else "steps"
         parts.append(
@@ -353,6 +354,17 @@ def summarise(plan: MigrationPlan, notes: list[str] | None = None) -> str:
         )
     else:
         parts.append("No step blocks reads or writes.")
+    alternatives = [s for s in plan.steps if s.only_if_previous_refused]
+    if alternatives:
+        numbers = ", ".join(str(s.number) for s in alternatives)
+        blocks = sorted({s.lock.blocks for s in alternatives if s.lock is not None and s.lock.blocks != "nothing"})
+        effect = f"; it blocks {' and '.join(blocks)}" if blocks and len(alternatives) == 1 else ""
+        effect = effect or (f"; they block {' and '.join(blocks)}" if blocks else "")
+        parts.append(
+            f"Step{'s' if len(alternatives) > 1 else ''} {numbers} run{'' if len(alternatives) > 1 else 's'} only "
+            f"if the server refuses the online form before {'them' if len(alternatives) > 1 else 'it'}{effect} "
+            "(not counted in the run time)."
+        )
     if deploys:
         parts.append(f"{deploys} application deploy step{'s' if deploys != 1 else ''} must happen in the order shown.")
     irreversible = [step.number for step in plan.steps if not step.reversible]
