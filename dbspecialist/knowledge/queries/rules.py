@@ -235,6 +235,11 @@ def _bare_columns(node: exp.Expr) -> exp.Expr:
     return copy
 
 
+def _is_mariadb(schema: Catalog | None) -> bool:
+    """True when the live catalog comes from a MariaDB server (its version string says so)."""
+    return schema is not None and "mariadb" in (schema.server_version or "").lower()
+
+
 def _as_table(node: exp.Expr) -> exp.Table | None:
     return node if isinstance(node, exp.Table) and isinstance(node.this, exp.Identifier) else None
 
@@ -805,6 +810,8 @@ def check_non_sargable(root: exp.Expr, text: str, line: int, schema: Catalog | N
                     )
                 elif refused is not None:
                     fix = None  # PostgreSQL/MySQL would reject the expression index; no other rewrite is known
+                elif engine == "mysql" and _is_mariadb(schema):
+                    fix = None  # MariaDB has no expression indexes (CREATE INDEX ((...)) is a syntax error there)
                 elif table is not None and engine in ("postgresql", "mysql", "sqlite"):
                     name = index_name(table, [re.sub(r"\W+", "_", side_sql)[:40]])
                     target = table_sql(column, schema, engine) or quote_ident(table, engine)
@@ -818,7 +825,15 @@ def check_non_sargable(root: exp.Expr, text: str, line: int, schema: Catalog | N
                         title=f"Add an expression index on {side_sql}",
                         statements=[ddl],
                         safety="safe" if engine == "postgresql" else "unsafe",
-                        note="Only worth it when this predicate is frequent and selective; MySQL needs 8.0.13+.",
+                        note=(
+                            "Only worth it when this predicate is frequent and selective."
+                            + (
+                                " MySQL needs 8.0.13+; MariaDB has no expression indexes (index a generated "
+                                "column AS (the expression) and filter on that column instead)."
+                                if engine == "mysql"
+                                else ""
+                            )
+                        ),
                     )
                 else:
                     fix = None
@@ -839,7 +854,10 @@ def check_non_sargable(root: exp.Expr, text: str, line: int, schema: Catalog | N
                         "must evaluate it for every row instead of seeking."
                     ),
                     help=(
-                        "Rewrite the predicate so the bare column is compared (a range), or add an index on "
+                        "Rewrite the predicate so the bare column is compared (a range), or index a generated "
+                        f"column AS ({side_sql}) and filter on that column: MariaDB has no expression indexes."
+                        if refused is None and engine == "mysql" and _is_mariadb(schema)
+                        else "Rewrite the predicate so the bare column is compared (a range), or add an index on "
                         "exactly this expression."
                         if refused is None
                         else "Rewrite the predicate so the bare column is compared (a range); no index on this "
@@ -907,6 +925,10 @@ def check_implicit_conversion(
     if schema is None:
         return
     engine = engine_of(dialect)
+    if engine == "sqlite":
+        # SQLite converts the literal to the column's affinity (a TEXT column compared with 5 compares with '5'),
+        # so the index stays usable: "Type Affinity" in SQLite's datatype documentation.
+        return
     for clause, condition in _conditions(root):
         for predicate in _predicates(condition):
             if not isinstance(predicate, (*_COMPARISONS, exp.In)):
@@ -1331,12 +1353,35 @@ def check_unbounded_write(
         table = _real_table(target) if isinstance(target, exp.Table) else None
         kind = "UPDATE" if isinstance(node, exp.Update) else "DELETE"
         verb = "changes" if kind == "UPDATE" else "removes"
+        limit = node.args.get("limit")
+        if limit is not None:  # MySQL/SQLite `UPDATE ... LIMIT n`: bounded, but which rows is left to chance
+            count = limit.expression if isinstance(limit, exp.Limit) else limit
+            rows = f"up to {count.sql()}" if isinstance(count, exp.Expr) else "a limited number of"
+            ordered = node.args.get("order") is not None
+            yield _finding(
+                UNBOUNDED_WRITE,
+                text,
+                line,
+                title=f"{kind} without WHERE {verb} {rows} {'' if ordered else 'arbitrary '}rows of "
+                f"{table or 'the table'}",
+                evidence={"statement": kind, "table": table, "limit": True, "ordered": ordered},
+                rationale=(
+                    "With LIMIT and no WHERE the write touches the first rows the server happens to read"
+                    + ("" if ordered else ", which can differ between runs and between a primary and its replicas")
+                    + "; a batched cleanup normally selects its rows with a WHERE clause."
+                ),
+                help="Add the WHERE clause that selects the intended rows"
+                + ("" if ordered else ", and ORDER BY a key so each run picks the same ones"),
+                severity=Severity.MEDIUM if not ordered else Severity.LOW,
+                table=table,
+            )
+            continue
         yield _finding(
             UNBOUNDED_WRITE,
             text,
             line,
             title=f"{kind} without WHERE {verb} every row of {table or 'the table'}",
-            evidence={"statement": kind, "table": table, "limit": node.args.get("limit") is not None},
+            evidence={"statement": kind, "table": table, "limit": False},
             rationale=(
                 "A write with no WHERE clause affects the whole table; it is usually a lost condition and "
                 "cannot be undone once committed."

@@ -556,3 +556,44 @@ def test_arbitrary_text_never_raises(dialect: str, text: str) -> None:
 def test_index_fixes_name_the_table_as_the_query_does(dialect: str, sql: str, expected: str) -> None:
     statements = [s for f in review_queries(sql, dialect).findings if f.fix for s in f.fix.statements]
     assert expected in statements
+
+
+def _mysql_catalog(version: str) -> Catalog:
+    columns = [Column(name="id", data_type="int", nullable=False), Column(name="email", data_type="varchar(200)")]
+    columns.append(Column(name="status", data_type="varchar(20)"))
+    return Catalog(engine="mysql", server_version=version, tables=[Table(name="orders", columns=columns)])
+
+
+def test_mariadb_gets_no_expression_index_and_mysql_8_does() -> None:
+    sql = "SELECT id FROM orders WHERE lower(email) = 'a@b.c'"
+    mariadb = only(review_queries(sql, "mysql", schema=_mysql_catalog("10.11.19-MariaDB-0+deb12u1")), "QRY003")
+    assert mariadb.fix is None and "MariaDB has no expression indexes" in mariadb.help
+    mysql = only(review_queries(sql, "mysql", schema=_mysql_catalog("8.4.3")), "QRY003")
+    assert mysql.fix is not None and mysql.fix.statements == [
+        "CREATE INDEX orders_lower_email_idx ON orders ((LOWER(email)));"
+    ]
+
+
+def test_sqlite_compares_through_affinity_so_no_implicit_conversion_finding() -> None:
+    schema = Catalog(
+        engine="sqlite",
+        tables=[
+            Table(
+                name="orders", columns=[Column(name="id", data_type="INTEGER"), Column(name="status", data_type="TEXT")]
+            )
+        ],
+    )
+    assert "QRY004" not in ids(review_queries("SELECT id FROM orders WHERE status = 5", "sqlite", schema=schema))
+
+
+@pytest.mark.parametrize(
+    ("sql", "severity", "title"),
+    [
+        ("UPDATE orders SET status = 'x' LIMIT 10", "medium", "UPDATE without WHERE changes up to 10 arbitrary rows"),
+        ("DELETE FROM orders ORDER BY id LIMIT 100", "low", "DELETE without WHERE removes up to 100 rows"),
+        ("DELETE FROM orders", "critical", "DELETE without WHERE removes every row"),
+    ],
+)
+def test_write_without_where_says_how_many_rows(sql: str, severity: str, title: str) -> None:
+    finding = only(review_queries(sql, "mysql"), "QRY008")
+    assert finding.severity == severity and finding.title.startswith(title)
