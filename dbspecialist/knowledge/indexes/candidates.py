@@ -161,10 +161,8 @@ def candidates(sql: str, dialect: str, schema: Catalog) -> list[Candidate]:
 
 def _default_schema(catalog: Catalog) -> str | None:
     if catalog.engine == "postgresql":
-        names = {t.schema_name for t in catalog.tables}
-        if "public" in names or not names:
-            return "public"
-        return sorted(n for n in names if n)[0] if len(names) == 1 else "public"
+        names = {t.schema_name for t in catalog.tables if t.schema_name}
+        return names.pop() if len(names) == 1 else "public"
     return None
 
 
@@ -323,8 +321,22 @@ def _classify(cond: exp.Expr, aliases: dict[str, _TableUse], dia: str) -> None:
         pattern = cond.expression
         if col is not None and isinstance(pattern, exp.Literal) and pattern.is_string:
             text = pattern.this
-            if text and text[0] not in "%_":  # a leading wildcard cannot use a B-tree
+            if text and text[0] not in "%_" and _like_can_seek(col[0], col[1], dia):  # no leading wildcard
                 _append(col[0].range, col[1])
+
+
+def _like_can_seek(use: _TableUse, name: str, dia: str) -> bool:
+    """Whether an index can serve `LIKE 'prefix%'` on the column.
+
+    SQLite's LIKE is case-insensitive, so it seeks only on a column declared COLLATE NOCASE (or with
+    `PRAGMA case_sensitive_like = ON`, which the advisor cannot know): "The LIKE optimization" in SQLite's
+    query optimizer overview. Elsewhere the candidate is kept and the verification decides (PostgreSQL needs the C
+    collation or text_pattern_ops, which HypoPG's plans show).
+    """
+    if dia != "sqlite":
+        return True
+    column = next((c for c in use.table.columns if c.name.lower() == name.lower()), None)
+    return column is not None and (column.collation or "").upper() == "NOCASE"
 
 
 def _add_sort(items: Iterable[exp.Expr], aliases: dict[str, _TableUse]) -> None:

@@ -173,3 +173,22 @@ def test_build_advice_reports_gains() -> None:
     assert rec.verified and rec.verification == "hypopg" and rec.table == "public.orders"
     assert rec.estimated_bytes == 8192 and rec.queries_helped[0].improvement_pct == 99.8
     assert rec.ddl.startswith("CREATE INDEX CONCURRENTLY")
+
+
+def _people(engine: str, collation: str | None = None, schema: str | None = None) -> Catalog:
+    columns = [
+        Column(name="id", data_type="integer"),
+        Column(name="country", data_type="text"),
+        Column(name="name", data_type="text", collation=collation),
+    ]
+    return Catalog(engine=engine, tables=[Table(name="people", schema_name=schema, columns=columns)])
+
+
+def test_sqlite_like_prefix_is_a_range_only_on_a_nocase_column() -> None:
+    sql = "SELECT id FROM people WHERE country = 'US' AND name LIKE 'n1%'"
+    assert [c.columns for c in candidates(sql, "sqlite", _people("sqlite"))] == [["country"]]
+    assert ["country", "name"] in [c.columns for c in candidates(sql, "sqlite", _people("sqlite", "NOCASE"))]
+    # elsewhere the prefix stays a range candidate and verification decides
+    assert ["country", "name"] in [
+        c.columns for c in candidates(sql, "postgresql", _people("postgresql", schema="public"))
+    ]
