@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 from dbspecialist.config import ConnectionConfig, ConnectionOptions, ConnectionSet, parse_connection
 
@@ -36,3 +37,23 @@ def make_db(path: Path, script: str) -> Path:
     finally:
         con.close()
     return path
+
+
+async def call_tool(configs: list[ConnectionConfig], tool: str, args: dict[str, Any]) -> Any:
+    """Call one tool through the in-memory MCP client on a server holding `configs`; the registry is closed after."""
+    from mcp import Client
+
+    from dbspecialist.server.app import build_server
+    from dbspecialist.server.state import ServerState
+
+    state = ServerState.from_connections(connection_set(*configs))
+    try:
+        async with Client(build_server(state)) as client:
+            return await client.call_tool(tool, args)
+    finally:
+        await state.registry.close()
+
+
+def result_text(result: Any) -> str:
+    """The text content of a tool result (an error's message)."""
+    return " ".join(getattr(c, "text", "") for c in result.content)

@@ -11,20 +11,10 @@ from mcp import Client
 from dbspecialist.config import ConnectionConfig, parse_connection
 from dbspecialist.server.app import build_server
 from dbspecialist.server.state import ServerState
-from tests.helpers import connection_set, sqlite_conn
+from tests.helpers import call_tool, connection_set, result_text, sqlite_conn
 
-
-async def call(config_list: list[ConnectionConfig], tool: str, args: dict[str, Any]) -> Any:
-    state = ServerState.from_connections(connection_set(*config_list))
-    try:
-        async with Client(build_server(state)) as client:
-            return await client.call_tool(tool, args)
-    finally:
-        await state.registry.close()
-
-
-def text(result: Any) -> str:
-    return " ".join(getattr(c, "text", "") for c in result.content)
+call = call_tool
+text = result_text
 
 
 async def test_tools_are_annotated_read_only_with_output_schemas(sample_config: ConnectionConfig) -> None:

@@ -14,29 +14,20 @@ from typing import Any
 
 import asyncpg
 import pytest
-from mcp import Client
 
 from dbspecialist.adapters.postgres import PostgresAdapter
 from dbspecialist.knowledge.queries import review_queries
-from dbspecialist.server.app import build_server
-from dbspecialist.server.state import ServerState
-from tests.helpers import connection_set
+from tests.helpers import call_tool, result_text
 from tests.integration.postgres.conftest import PG_URL, pg_config
 
 pytestmark = pytest.mark.integration
 
 
 async def call(tool: str, args: dict[str, Any]) -> Any:
-    state = ServerState.from_connections(connection_set(pg_config()))
-    try:
-        async with Client(build_server(state)) as client:
-            return await client.call_tool(tool, args)
-    finally:
-        await state.registry.close()
+    return await call_tool([pg_config()], tool, args)
 
 
-def _text(result: Any) -> str:
-    return " ".join(getattr(c, "text", "") for c in result.content)
+_text = result_text
 
 
 # ------------------------------------------------------------------------------------------ defect 4

@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from mcp import Client
 
-from dbspecialist.config import ConnectionConfig
-from dbspecialist.server.app import build_server
-from dbspecialist.server.state import ServerState
-from tests.helpers import connection_set
+from tests.helpers import call_tool, result_text
 from tests.integration.postgres.conftest import pg_config
 
 pytestmark = pytest.mark.integration
 
 
-async def call(configs: list[ConnectionConfig], tool: str, args: dict[str, Any]) -> Any:
-    state = ServerState.from_connections(connection_set(*configs))
-    try:
-        async with Client(build_server(state)) as client:
-            return await client.call_tool(tool, args)
-    finally:
-        await state.registry.close()
-
-
-def text(result: Any) -> str:
-    return " ".join(getattr(c, "text", "") for c in result.content)
+call = call_tool
+text = result_text
 
 
 async def test_list_connections_shows_the_version_and_a_down_server() -> None:

@@ -7,12 +7,9 @@ from typing import Any
 
 import asyncpg
 import pytest
-from mcp import Client
 
 from dbspecialist.config import ConnectionConfig
-from dbspecialist.server.app import build_server
-from dbspecialist.server.state import ServerState
-from tests.helpers import connection_set
+from tests.helpers import call_tool, result_text
 
 pytestmark = pytest.mark.integration
 
@@ -42,16 +39,10 @@ async def pg(pg16: ConnectionConfig, pg16_admin: asyncpg.Connection) -> Connecti
 
 
 async def call(config: ConnectionConfig, tool: str, args: dict[str, Any]) -> Any:
-    state = ServerState.from_connections(connection_set(config))
-    try:
-        async with Client(build_server(state)) as client:
-            return await client.call_tool(tool, args)
-    finally:
-        await state.registry.close()
+    return await call_tool([config], tool, args)
 
 
-def text(result: Any) -> str:
-    return " ".join(getattr(c, "text", "") for c in result.content)
+text = result_text
 
 
 async def structured(config: ConnectionConfig, tool: str, args: dict[str, Any]) -> dict[str, Any]:
