@@ -16,7 +16,7 @@ from typing import Final, Literal
 import sqlglot
 from sqlglot.tokens import Token, TokenType  # type: ignore[attr-defined]
 
-from dbspecialist.knowledge.migrations.sqlite_clauses import read_column_definition
+from dbspecialist.knowledge.migrations.sqlite_clauses import read_column_definition, split_top_level
 from dbspecialist.knowledge.migrations.sqlite_tokens import ReadError, accept, closing, read_name, token_word
 
 GeneratedKind = Literal["stored", "virtual"]
@@ -84,7 +84,7 @@ def column_clauses(create_table_sql: str) -> dict[str, ColumnClauses]:
     except ReadError:
         return {}
     out: dict[str, ColumnClauses] = {}
-    for element in _elements(tokens[i + 1 : end]):
+    for element in split_top_level(tokens[i + 1 : end]):
         if token_word(element[0]) in _TABLE_CONSTRAINTS:
             continue
         try:
@@ -96,22 +96,6 @@ def column_clauses(create_table_sql: str) -> dict[str, ColumnClauses]:
             kind = "stored" if definition.stored else "virtual"
         out[definition.name.lower()] = ColumnClauses(definition.collation, definition.generated, kind)
     return out
-
-
-def _elements(tokens: list[Token]) -> list[list[Token]]:
-    """The comma-separated elements of a column list (commas inside parentheses do not separate)."""
-    elements: list[list[Token]] = [[]]
-    depth = 0
-    for tok in tokens:
-        if tok.token_type == TokenType.L_PAREN:
-            depth += 1
-        elif tok.token_type == TokenType.R_PAREN:
-            depth -= 1
-        elif tok.token_type == TokenType.COMMA and depth == 0:
-            elements.append([])
-            continue
-        elements[-1].append(tok)
-    return [e for e in elements if e]
 
 
 def read_trigger(sql: str) -> TriggerText | None:

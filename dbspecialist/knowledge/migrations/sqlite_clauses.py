@@ -324,7 +324,8 @@ def _read_clause(source: str, tokens: list[Token]) -> AlterAction:
     raise ReadError(f"unknown ALTER TABLE clause starting with {tokens[0].text!r}")
 
 
-def _split_clauses(tokens: list[Token]) -> list[list[Token]]:
+def split_top_level(tokens: list[Token]) -> list[list[Token]]:
+    """The comma-separated parts of a list (commas inside parentheses do not separate); empty parts dropped."""
     clauses: list[list[Token]] = [[]]
     depth = 0
     for tok in tokens:
@@ -350,7 +351,7 @@ def read_alter(source: str, tokens: list[Token]) -> tuple[str | None, tuple[Alte
     if i >= len(tokens):
         return table, (), "ALTER TABLE without a clause"
     try:
-        return table, tuple(_read_clause(source, clause) for clause in _split_clauses(tokens[i:])), None
+        return table, tuple(_read_clause(source, clause) for clause in split_top_level(tokens[i:])), None
     except (ReadError, IndexError) as exc:
         reason = str(exc) if isinstance(exc, ReadError) else "the clause ends too early"
         return table, (), reason
