@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from dbspecialist.errors import ConfigError
 
@@ -57,12 +58,45 @@ def _read(path: str) -> str:
         raise ConfigError(f"cannot read {path}: {exc}") from None
 
 
+TABLE_STAT_KEYS: Final = ("rows", "bytes", "index_bytes")
+
+
+def _check_version(dialect: str, version: str | None) -> None:
+    """A PostgreSQL --version outside the known majors is an error, not a label on the report."""
+    if dialect != "postgres" or version is None:
+        return
+    from dbspecialist.knowledge.tuning.postgres import PG_VERSION_RANGE  # the majors `dbspecialist tune` accepts
+
+    match = re.fullmatch(r"\s*(?:postgresql\s*)?(\d+)(?:\.\d+){0,2}\s*", version, re.IGNORECASE)
+    lo, hi = PG_VERSION_RANGE
+    if match is None or not lo <= int(match.group(1)) <= hi:
+        raise ConfigError(
+            f"--version for postgres must be a major version from {lo} to {hi}, e.g. 16 (got {version!r})"
+        )
+
+
+def _check_table_stats(stats: dict[str, object]) -> None:
+    """Each table's sizes are whole numbers of at least 0 (the planner names unknown keys itself)."""
+    for table, sizes in stats.items():
+        if not isinstance(sizes, dict):
+            continue
+        for key in TABLE_STAT_KEYS:
+            value = sizes.get(key)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(
+                    f"--table-stats: {table}.{key} must be a whole number of at least 0 (got {json.dumps(value)})"
+                )
+
+
 def lint_migration_command(args: argparse.Namespace) -> int:
     """Exit codes: 0 clean (below --fail-on), 1 findings at or above --fail-on, 2 unreadable or unparseable input."""
     from dbspecialist.knowledge.findings import Severity
     from dbspecialist.knowledge.migrations.lint import lint_migration
     from dbspecialist.knowledge.migrations.model import MigrationInputError
 
+    _check_version(args.dialect, args.server_version)
     reports: list[tuple[str, LintReport]] = []
     for path in args.files:
         try:
@@ -141,6 +175,8 @@ def plan_migration_command(args: argparse.Namespace) -> int:
             raise ConfigError(f"--table-stats is not JSON: {exc}") from None
         if not isinstance(stats, dict):
             raise ConfigError('--table-stats must be a JSON object like {"orders": {"rows": 400000000}}')
+        _check_table_stats(stats)
+    _check_version(args.dialect, args.server_version)
     try:
         if args.current:
             plan = plan_migration(

@@ -54,6 +54,9 @@ PG_PGSS_CALLS_SQL: Final = """
 SELECT coalesce(sum(s.calls), 0)::int8 AS calls FROM {schema}.pg_stat_statements s
 WHERE s.dbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
 """
+# Innodb_buffer_pool_bytes_data at this share of the pool or more: the pool is full and evicting (free pages are
+# kept for new reads, so a full pool never reaches 100 %).
+POOL_FULL_SHARE: Final = 0.9
 _PG_UNIT_BYTES: Final = {"B": 1, "kB": 1024, "8kB": 8192, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
 MYSQL_WRITE_COMMANDS: Final = (
     "Com_insert",
@@ -265,7 +268,7 @@ async def _mysql(adapter: DatabaseAdapter, seconds: float) -> CapacityFacts:
     data = sum(t.total_bytes or 0 for t in catalog.tables) if catalog is not None else None
     largest = _largest(catalog)
     pool = _int(settings.get("innodb_buffer_pool_size"))
-    hot = _int(s2.get("Innodb_buffer_pool_bytes_data"))
+    hot, hot_basis, hot_source = mysql_working_set(_int(s2.get("Innodb_buffer_pool_bytes_data")), pool, data, notes)
     reads, requests = (
         float_or_none(s2.get("Innodb_buffer_pool_reads")),
         float_or_none(s2.get("Innodb_buffer_pool_read_requests")),
@@ -285,7 +288,7 @@ async def _mysql(adapter: DatabaseAdapter, seconds: float) -> CapacityFacts:
         cache_bytes=pool,
         cache_name="innodb_buffer_pool_size",
         working_set_bytes=hot,
-        working_set_basis="InnoDB pages cached in the buffer pool now (Innodb_buffer_pool_bytes_data)",
+        working_set_basis=hot_basis,
         connections_used=_int(s2.get("Threads_connected")),
         connections_max=_int(settings.get("max_connections")),
         qps=_rate(s1.get("Questions"), s2.get("Questions"), elapsed),
@@ -295,7 +298,7 @@ async def _mysql(adapter: DatabaseAdapter, seconds: float) -> CapacityFacts:
         sources={
             "data_bytes": "data_length + index_length of the connection's database (information_schema.TABLES)",
             "cache_bytes": "innodb_buffer_pool_size",
-            "working_set_bytes": "estimate: Innodb_buffer_pool_bytes_data (cannot exceed the pool)",
+            **({"working_set_bytes": hot_source} if hot is not None else {}),
             "connections_used": "Threads_connected",
             "connections_max": "max_connections",
             "qps": f"Questions (statements from clients), {label}",
@@ -304,6 +307,39 @@ async def _mysql(adapter: DatabaseAdapter, seconds: float) -> CapacityFacts:
             "replicas": "connected replicas (Binlog Dump threads in the processlist)",
         },
         notes=notes,
+    )
+
+
+def mysql_working_set(
+    cached: int | None, pool: int | None, data: int | None, notes: list[str]
+) -> tuple[int | None, str | None, str]:
+    """The database's hot data from the server-wide bytes cached in the buffer pool.
+
+    Innodb_buffer_pool_bytes_data counts every schema's pages and cannot exceed the pool: a full pool shows its own
+    size, not the working set, so it gives no estimate then. Otherwise the database's share is at most its data.
+    """
+    source = "estimate: Innodb_buffer_pool_bytes_data (server-wide), at most this database's data"
+    if cached is None:
+        return None, None, source
+    if pool and cached >= POOL_FULL_SHARE * pool:
+        notes.append(
+            f"the InnoDB buffer pool is full ({cached} of {pool} bytes hold data): what it caches shows the pool's "
+            "size, not the working set; give working_set_bytes if you know it"
+        )
+        return None, None, source
+    if data is not None and data < cached:
+        return (
+            data,
+            (f"this database's data ({data} bytes): fewer than the {cached} bytes all schemas have in the buffer pool"),
+            source,
+        )
+    return (
+        cached,
+        (
+            f"InnoDB pages cached now, all schemas (Innodb_buffer_pool_bytes_data {cached} bytes, the pool not "
+            "full): an upper bound for this database"
+        ),
+        source,
     )
 
 
@@ -507,4 +543,4 @@ def _machine_ram() -> int | None:
         return None
 
 
-__all__ = ["live_capacity_facts", "pg_setting_bytes", "pg_working_set"]
+__all__ = ["live_capacity_facts", "mysql_working_set", "pg_setting_bytes", "pg_working_set"]

@@ -13,6 +13,9 @@ collection are rewritten before they are sent, never trimmed afterwards:
 - ZRANGE BYSCORE|BYLEX, Z(REV)RANGEBY*, SORT_RO, XRANGE/XREVRANGE, XREAD, LPOS, GEOSEARCH,
   GEORADIUS*_RO, SLOWLOG GET: `LIMIT`/`COUNT` is added or lowered to `max_rows + 1`.
 - SRANDMEMBER / HRANDFIELD / ZRANDMEMBER with a count: the count is lowered to `max_rows`.
+- SCAN / SSCAN / HSCAN / ZSCAN: COUNT is lowered to `max_rows / 2`, so that one cursor step fits whole (rows
+  cut from a step could never be read: the returned cursor resumes after them); a step that still overflows
+  (a small collection is sent whole) is refused with the command to use instead.
 - SMEMBERS / HGETALL / HKEYS / HVALS: the cardinality is read first; above `max_rows` the
   collection is walked with SSCAN/HSCAN until the cap (`truncated=true`).
 - SINTER / SUNION / SDIFF / ZINTER / ZUNION / ZDIFF: refused when the inputs' cardinalities
@@ -73,6 +76,7 @@ SCORED: Final = frozenset(
 TEXT_REPLIES: Final = frozenset(
     {"CLIENT LIST", "CLUSTER NODES", "MEMORY DOCTOR", "MEMORY MALLOC-STATS", "LATENCY DOCTOR", "LATENCY GRAPH"}
 )
+SCAN_DEFAULT_COUNT: Final = 10  # Redis's COUNT when none is given
 SCAN_COLUMNS: Final = {
     "SCAN": ["next_cursor", "key"],
     "SSCAN": ["next_cursor", "member"],
@@ -429,6 +433,8 @@ async def _execute(
     else:
         args = _with_limits(command, max_rows)
     reply = await client.execute_command(*args)
+    if name in SCAN_COLUMNS:
+        _check_scan_step(name, args, reply, max_rows)
     columns, rows, truncated_by = shape(RedisCommand(name, command.subcommand, tuple(args)), reply)
     if name in RANDOM_COUNT and args != list(command.args) and isinstance(reply, list) and len(reply) >= max_rows:
         truncated_by = "max_rows"  # the count was lowered to max_rows and the reply is full
@@ -540,6 +546,8 @@ def _with_limits(command: RedisCommand, max_rows: int) -> list[bytes]:
             return args
         if abs(count) > max_rows:
             args[2] = str(max_rows if count > 0 else -max_rows).encode()
+    if name in SCAN_COLUMNS:
+        return _scan_count(name, args, max_rows)
     if command.label == "SLOWLOG GET" and len(args) >= 3:
         try:
             count = int(args[2])
@@ -548,6 +556,47 @@ def _with_limits(command: RedisCommand, max_rows: int) -> list[bytes]:
         if count < 0 or count > cap:
             args[2] = str(cap).encode()
     return args
+
+
+def _scan_count(name: str, args: list[bytes], max_rows: int) -> list[bytes]:
+    """SCAN/SSCAN/HSCAN/ZSCAN: COUNT at most half of `max_rows`.
+
+    A reply is one step of the cursor: rows cut off after the cap would be skipped by the next call, so the whole
+    step must fit. COUNT is only a hint (a hash bucket may hold more keys), hence the margin; the rare step that
+    still overflows is refused by `_check_scan_step`.
+    """
+    cap = max(1, max_rows // 2)
+    start = 2 if name == "SCAN" else 3  # options follow the cursor (and the key)
+    for i in range(start, len(args) - 1):
+        if args[i].upper() == b"COUNT":
+            try:
+                count = int(args[i + 1])
+            except ValueError:
+                return args
+            if count > cap:
+                args[i + 1] = str(cap).encode()
+            return args
+    return [*args, b"COUNT", str(cap).encode()] if cap < SCAN_DEFAULT_COUNT else args
+
+
+def _check_scan_step(name: str, args: list[bytes], reply: Any, max_rows: int) -> None:
+    """Refuse a cursor step with more entries than `max_rows`: cut, its cursor could not resume."""
+    if not (isinstance(reply, list) and len(reply) == 2 and isinstance(reply[1], list)):
+        return
+    entries = len(reply[1]) // (1 if name in ("SCAN", "SSCAN") else 2)
+    if entries <= max_rows:
+        return
+    whole = {"SSCAN": "SMEMBERS", "HSCAN": "HGETALL", "ZSCAN": "ZRANGE key 0 -1 WITHSCORES"}.get(name)
+    raise QueryError(
+        f"{name} returned {entries:,} entries in one step, more than max_rows={max_rows}; cutting them would lose "
+        "the rest, because the cursor it returned resumes after all of them"
+        + (
+            f" (a small collection is sent whole whatever COUNT says). Use {whole}, which reads it up to the cap, "
+            if whole
+            else ". Narrow it with MATCH or TYPE, "
+        )
+        + "or raise max_rows for this connection."
+    )
 
 
 def _set_limit(args: list[bytes], cap: int) -> list[bytes]:

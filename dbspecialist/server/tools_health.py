@@ -90,7 +90,15 @@ def register_health_tools(mcp: MCPServer, state: ServerState) -> None:
         connection: Annotated[
             str | None, Field(description="read today's load and limits from this live database")
         ] = None,
-        growth_factor: Annotated[float, Field(gt=1, le=10_000, description="the load multiple to plan for")] = 10,
+        # The bounds are in the schema and checked in the body, so that a bad value gets our message rather than
+        # the argument validator's raw text.
+        growth_factor: Annotated[
+            float,
+            Field(
+                json_schema_extra={"exclusiveMinimum": 1, "maximum": 10_000},
+                description="the load multiple to plan for (more than 1, at most 10,000)",
+            ),
+        ] = 10,
         facts: Annotated[
             CapacityFacts | None,
             Field(description="known facts (RAM, CPUs, disk, QPS...); they override what the connection reports"),
@@ -102,10 +110,18 @@ def register_health_tools(mcp: MCPServer, state: ServerState) -> None:
         MongoDB sharding, Redis Cluster) with the shard key considerations. Numbers and formulas, not prose.
         Guide: dbspecialist://guides/scaling.
         """
+        from dbspecialist.knowledge.capacity.project import check_growth_factor
         from dbspecialist.knowledge.capacity.project import plan_capacity as project
 
         if connection is None and facts is None:
             raise QueryError("give `connection` (live statistics) or `facts` (e.g. data_bytes, ram_bytes, qps)")
+        problems = facts.problems() if facts is not None else []
+        try:  # before any live read: bad arguments fail fast
+            check_growth_factor(growth_factor)
+        except ValueError as exc:
+            problems.insert(0, str(exc))
+        if problems:
+            raise QueryError("; ".join(problems))
         merged = facts or CapacityFacts()
         if connection is not None:
             from dbspecialist.adapters.capacity_facts import live_capacity_facts

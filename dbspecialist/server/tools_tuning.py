@@ -5,7 +5,7 @@
 
 import asyncio
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
 from mcp.server import MCPServer
@@ -78,6 +78,10 @@ def register_tuning_tools(mcp: MCPServer, state: ServerState) -> None:
             facts, live_settings = await _live_facts(adapter, engine)
             if engine == "mysql" and facts.flavor == "mariadb":
                 engine = "mariadb"  # the server says so; MariaDB's settings and versions differ from MySQL's
+            if engine == "pgbouncer":
+                # The connection reaches PostgreSQL behind the pooler: its version and max_connections are the
+                # server's, not PgBouncer's version nor the clients the pooler must accept.
+                facts = LiveFacts(db_size_gb=facts.db_size_gb, own_session=facts.own_session)
         try:
             inputs = TuningInputs(
                 engine=engine,
@@ -95,7 +99,7 @@ def register_tuning_tools(mcp: MCPServer, state: ServerState) -> None:
             raise QueryError(str(exc)) from None
         if adapter is None:
             return report
-        return await _with_live(report, adapter, live_settings)
+        return await _with_live(report, adapter, live_settings, facts.own_session)
 
 
 @dataclass
@@ -104,9 +108,14 @@ class LiveFacts:
     flavor: str | None = None
     db_size_gb: float | None = None
     max_connections: int | None = None
+    own_session: set[str] = field(default_factory=set)  # settings whose live value is our own connection's
 
 
 LiveSettings = dict[str, tuple[str | None, str | None]]
+
+# SQLite PRAGMAs the adapter reads from its own connection (source "connection") that say nothing about the
+# application: each connection sets them again. journal_mode is the exception: WAL is stored in the file.
+_SQLITE_FILE_LEVEL = frozenset({"journal_mode"})
 
 
 async def _live_facts(adapter: DatabaseAdapter, engine: str) -> tuple[LiveFacts, LiveSettings]:
@@ -114,9 +123,13 @@ async def _live_facts(adapter: DatabaseAdapter, engine: str) -> tuple[LiveFacts,
     facts = LiveFacts()
     settings: LiveSettings = {}
     try:
-        settings = {s.name: (s.value, s.unit) for s in await adapter.settings()}
+        rows = await adapter.settings()
     except DBSpecialistError:
-        settings = {}
+        rows = []
+    for s in rows:
+        if adapter.config.engine == "sqlite" and s.source == "connection" and s.name not in _SQLITE_FILE_LEVEL:
+            facts.own_session.add(s.name)
+        settings[s.name] = (s.value, s.unit)
     full_version = await adapter.server_version()
     facts.version = _short_version(full_version, engine)
     if "mariadb" in full_version.lower():
@@ -143,19 +156,32 @@ def _short_version(version: str, engine: str) -> str | None:
     return ".".join(g for g in match.groups() if g is not None)
 
 
-async def _with_live(report: TuningReport, adapter: DatabaseAdapter, live: LiveSettings) -> TuningReport:
+async def _with_live(
+    report: TuningReport, adapter: DatabaseAdapter, live: LiveSettings, own_session: set[str]
+) -> TuningReport:
     from dbspecialist.knowledge.tuning.audit import audit
     from dbspecialist.knowledge.tuning.compare import live_value, same
 
     settings = []
+    unseen: list[str] = []
     for advice in report.settings:
+        if advice.name in own_session:
+            unseen.append(advice.name)
+            settings.append(advice)
+            continue
         value, unit = live.get(advice.name, (None, None))
-        current = live_value(adapter.config.engine, value, unit, like=advice.value)
+        current = live_value(adapter.config.engine, value, unit, like=advice.value, name=advice.name)
         changes = None if current is None else not same(advice.value, current)
         settings.append(advice.model_copy(update={"current": current, "changes": changes}))
+    notes = list(report.notes)
+    if unseen:
+        notes.append(
+            f"No current value for {', '.join(unseen)}: these PRAGMAs belong to each connection, and the values "
+            "dbspecialist's own read-only connection sees are not the ones your application sets."
+        )
     keyspace = (await adapter.introspect()).keyspace if adapter.config.engine == "redis" else None
-    plain = {name: v for name, (v, _u) in live.items() if v is not None}
+    plain = {name: v for name, (v, _u) in live.items() if v is not None and name not in own_session}
     findings = audit(
         adapter.config.engine, plain, keyspace=keyspace, version=report.inputs.version, ram_gb=report.inputs.ram_gb
     )
-    return report.model_copy(update={"settings": settings, "audit": findings})
+    return report.model_copy(update={"settings": settings, "audit": findings, "notes": notes})

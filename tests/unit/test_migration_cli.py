@@ -116,3 +116,33 @@ def test_plan_migration_from_target_schema(tmp_path: Path) -> None:
     assert plan["generated_from_diff"] is True
     sql = " ".join(s for step in plan["steps"] for s in step["sql"])
     assert "CREATE INDEX CONCURRENTLY" in sql and "VALIDATE CONSTRAINT" in sql
+
+
+@pytest.mark.parametrize("version", ["99", "8.0", "9.6", "abc"])
+def test_postgres_version_outside_the_known_majors_is_refused(tmp_path: Path, version: str) -> None:
+    change = tmp_path / "m.sql"
+    change.write_text(RISKY)
+    for command in ("lint-migration", "plan-migration"):
+        result = run(command, str(change), "--version", version)
+        assert result.returncode == 2, result.stdout
+        assert f"--version for postgres must be a major version from 10 to 18, e.g. 16 (got '{version}')" in (
+            result.stderr
+        )
+    assert run("lint-migration", str(change), "--version", "18", "--fail-on", "never").returncode == 0
+    assert (
+        run("lint-migration", str(change), "--dialect", "mysql", "--version", "8.0", "--fail-on", "never").returncode
+        == 0
+    )
+
+
+@pytest.mark.parametrize(
+    ("stats", "shown"), [('{"orders": {"rows": -5}}', "-5"), ('{"orders": {"bytes": 1.5}}', "1.5")]
+)
+def test_table_stats_sizes_must_be_whole_and_not_negative(tmp_path: Path, stats: str, shown: str) -> None:
+    change = tmp_path / "m.sql"
+    change.write_text(RISKY)
+    result = run("plan-migration", str(change), "--table-stats", stats)
+    assert result.returncode == 2
+    key = "rows" if "rows" in stats else "bytes"
+    assert f"--table-stats: orders.{key} must be a whole number of at least 0 (got {shown})" in result.stderr
+    assert "errors.pydantic.dev" not in result.stderr

@@ -6,6 +6,7 @@ usually invisible from SQL). `sources` says where each fact came from, so the ar
 
 from __future__ import annotations
 
+import difflib
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,7 +17,10 @@ Resource = Literal["storage", "memory", "connections", "cpu", "qps", "writes", "
 class CapacityFacts(BaseModel):
     """The current load and the limits it runs against. Bytes are bytes; rates are per second."""
 
-    model_config = ConfigDict(extra="forbid")  # a misspelt fact must be an error, not silently ignored
+    # A misspelt fact must be an error, not silently ignored. The schema forbids extra keys, but the model lets
+    # them through so that `problems()` can name them in plain words (with the likely spelling) instead of the
+    # argument validator's raw text.
+    model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": False})
 
     engine: str | None = Field(default=None, description="postgresql, mysql, mongodb, redis or sqlite")
     data_bytes: int | None = Field(default=None, ge=0, description="data + indexes of the database")
@@ -39,7 +43,9 @@ class CapacityFacts(BaseModel):
     storage_total_bytes: int | None = Field(default=None, ge=0, description="size of the volume holding the data")
     storage_free_bytes: int | None = Field(default=None, ge=0)
     cpu_cores: int | None = Field(default=None, ge=1)
-    cpu_busy_pct: float | None = Field(default=None, ge=0, description="CPU busy now, % of all cores (0-100)")
+    cpu_busy_pct: float | None = Field(
+        default=None, ge=0, json_schema_extra={"maximum": 100}, description="CPU busy now, % of all cores (0-100)"
+    )
     replicas: int | None = Field(default=None, ge=0, description="read replicas / standbys / replica-set secondaries")
     max_qps: float | None = Field(default=None, ge=0, description="a measured ceiling (benchmark), if known")
     max_writes_per_second: float | None = Field(default=None, ge=0, description="a measured write ceiling")
@@ -48,6 +54,23 @@ class CapacityFacts(BaseModel):
     )
     sources: dict[str, str] = Field(default_factory=dict, description="fact → where it came from")
     notes: list[str] = Field(default_factory=list)
+
+    def problems(self) -> list[str]:
+        """Unknown facts and facts that contradict each other, each as one sentence (empty when consistent)."""
+        found: list[str] = []
+        known = sorted(type(self).model_fields)
+        for name in sorted(self.model_extra or {}):
+            close = difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.6)
+            if not close:
+                close = [k for k in known if k.replace("_", "") == name.lower().replace("_", "")]
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            found.append(f"unknown fact {name!r}: {hint}known facts: {', '.join(known)}")
+        if self.cpu_busy_pct is not None and self.cpu_busy_pct > 100:
+            found.append(f"cpu_busy_pct is a share of all cores, 0-100 (got {self.cpu_busy_pct:g})")
+        total, free = self.storage_total_bytes, self.storage_free_bytes
+        if total is not None and free is not None and free > total:
+            found.append(f"storage_free_bytes {free} is more than storage_total_bytes {total}")
+        return found
 
     def merged(self, given: CapacityFacts | dict[str, Any] | None) -> CapacityFacts:
         """These facts with the caller's given ones on top (a given value always wins)."""

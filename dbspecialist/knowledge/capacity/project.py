@@ -22,6 +22,8 @@ from typing import Final
 
 from dbspecialist.knowledge.capacity.model import CapacityFacts, CapacityReport, Projection, Recommendation, Resource
 
+GROWTH_FACTOR_MIN: Final = 1
+GROWTH_FACTOR_MAX: Final = 10_000
 STORAGE_MAX_FILL: Final = 0.85
 CPU_MAX_BUSY_PCT: Final = 80.0
 OS_CACHE_SHARE: Final = 0.75  # RAM left for the engine's cache plus the OS page cache
@@ -39,10 +41,21 @@ DISTRIBUTED: Final = {
 }
 
 
+def check_growth_factor(growth_factor: float) -> None:
+    """Raise ValueError, in plain words, unless GROWTH_FACTOR_MIN < growth_factor <= GROWTH_FACTOR_MAX."""
+    if not GROWTH_FACTOR_MIN < growth_factor <= GROWTH_FACTOR_MAX:
+        raise ValueError(
+            f"growth_factor must be more than {GROWTH_FACTOR_MIN:g} and at most {GROWTH_FACTOR_MAX:,} "
+            f"(got {growth_factor:g}): it is the multiple of today's load to plan for, e.g. 10"
+        )
+
+
 def plan_capacity(facts: CapacityFacts, growth_factor: float = 10) -> CapacityReport:
     """Project `facts` to `growth_factor` * today's load and say what breaks first and what to do, in order."""
-    if not growth_factor > 1:
-        raise ValueError(f"growth_factor must be more than 1, not {growth_factor}")
+    check_growth_factor(growth_factor)
+    problems = facts.problems()
+    if problems:
+        raise ValueError("; ".join(problems))
     f = float(growth_factor)
     rows = [
         _storage(facts, f),
@@ -157,7 +170,8 @@ def memory_limit(facts: CapacityFacts) -> tuple[float | None, str]:
         if ram:
             return _r(ram * OS_CACHE_SHARE), f"{OS_CACHE_SHARE} * RAM {_b(ram)} (engine cache + OS page cache)"
         if cache:
-            return float(cache), f"{name} {_b(cache)} only (RAM unknown: the OS page cache also serves reads)"
+            # shared_buffers is not a limit: the OS page cache serves reads too, so without RAM nothing is known.
+            return None, f"RAM unknown ({name} {_b(cache)} is only part of the cache: the OS page cache serves reads)"
         return None, "RAM unknown"
     if cache:
         return float(cache), f"{name} {_b(cache)}"
@@ -191,6 +205,14 @@ def _memory(facts: CapacityFacts, f: float) -> Projection:
         f,
     )
     row.formula = f"{basis} {_b(current)} * {_n(f)} = {_b(row.projected)} vs {limit_basis}" + _tail(row, "bytes")
+    if facts.working_set_bytes is None and row.breaks_at is not None and row.breaks_at < 1:
+        # All the data is over the limit today, yet the server runs: only part of it is hot, and how much is
+        # unknown. An upper bound can show that memory suffices, never that it breaks.
+        row.formula += (
+            "; all data is already past the limit today, so only part of it is hot: give working_set_bytes to judge"
+        )
+        row.headroom = row.breaks_at = row.breaks = None
+        row.missing = [*row.missing, "working_set_bytes"]
     return row
 
 
@@ -571,4 +593,11 @@ def _b(value: float | int | None) -> str:
     return f"{size:.2f} TiB"  # pragma: no cover
 
 
-__all__ = ["CPU_MAX_BUSY_PCT", "OS_CACHE_SHARE", "STORAGE_MAX_FILL", "memory_limit", "plan_capacity"]
+__all__ = [
+    "CPU_MAX_BUSY_PCT",
+    "OS_CACHE_SHARE",
+    "STORAGE_MAX_FILL",
+    "check_growth_factor",
+    "memory_limit",
+    "plan_capacity",
+]

@@ -82,6 +82,8 @@ MYSQL_DEFAULT_MAX_CONNECTIONS = 151
 POOLER_CONNECTIONS_PER_CORE = 4  # expert-rules §1: recommend a pooler above about 4 x cores
 THREAD_CACHE_BASE = 8  # MySQL manual: thread_cache_size default = 8 + max_connections / 100, at most 100
 THREAD_CACHE_MAX_AUTO = 100
+# MariaDB's own default (10.2+): 256, which the server caps at max_connections when it starts.
+MARIADB_THREAD_CACHE_DEFAULT = 256
 TABLES_PER_CONNECTION = 8  # MySQL manual: table_open_cache >= max_connections x tables per join; our N
 TABLE_OPEN_CACHE_DEFAULT = 4000  # MySQL 8 default
 TABLE_OPEN_CACHE_CAP = 32768  # our cap: each open table costs a file descriptor and a few KB
@@ -107,6 +109,8 @@ PER_THREAD_DEFAULT: dict[str, int] = {
     "read_buffer_size": 128 * KB,
     "read_rnd_buffer_size": 256 * KB,
 }
+# MariaDB's defaults differ from MySQL's only in sort_buffer_size (2M; MariaDB system variables reference).
+PER_THREAD_DEFAULT_MARIADB: dict[str, int] = PER_THREAD_DEFAULT | {"sort_buffer_size": 2 * MB}
 PER_THREAD_DW: dict[str, int] = {
     "sort_buffer_size": 2 * MB,
     "join_buffer_size": 1 * MB,
@@ -269,11 +273,14 @@ def _fit(plan: _Plan) -> None:
         )
     if plan.deficit() > 0:
         old_tmp, old_temptable = plan.tmp_table, plan.temptable_max_ram
+        # Lowering never raises: a value already under the floor stays where it is.
         if plan.engine == "mysql":
-            plan.temptable_max_ram = max(TEMPTABLE_FLOOR, plan.temptable_max_ram - plan.deficit()) // MB * MB
+            lowered = max(TEMPTABLE_FLOOR, plan.temptable_max_ram - plan.deficit()) // MB * MB
+            plan.temptable_max_ram = min(plan.temptable_max_ram, lowered)
             plan.tmp_table = min(plan.tmp_table, plan.temptable_max_ram)
         else:
-            plan.tmp_table = max(TMP_TABLE_FLOOR, plan.tmp_table - plan.deficit()) // MB * MB
+            lowered = max(TMP_TABLE_FLOOR, plan.tmp_table - plan.deficit()) // MB * MB
+            plan.tmp_table = min(plan.tmp_table, lowered)
         if (plan.tmp_table, plan.temptable_max_ram) != (old_tmp, old_temptable):
             what = (
                 f"temptable_max_ram {cnf_size(old_temptable)} -> {cnf_size(plan.temptable_max_ram)}"
@@ -371,7 +378,9 @@ def tune_mysql(inputs: TuningInputs) -> TuningReport:
         if is_maria
         else 0,
         max_connections=max_conn,
-        per_thread=dict(PER_THREAD_DW if inputs.workload == "dw" else PER_THREAD_DEFAULT),
+        per_thread=dict(
+            PER_THREAD_DW if inputs.workload == "dw" else PER_THREAD_DEFAULT_MARIADB if is_maria else PER_THREAD_DEFAULT
+        ),
         thread_stack=THREAD_STACK[engine],
     )
     _fit(plan)
@@ -536,12 +545,17 @@ def tune_mysql(inputs: TuningInputs) -> TuningReport:
             "online",
         )
     )
-    thread_cache = min(THREAD_CACHE_MAX_AUTO, THREAD_CACHE_BASE + plan.max_connections // 100)
+    if is_maria:
+        thread_cache = min(MARIADB_THREAD_CACHE_DEFAULT, plan.max_connections)
+        thread_cache_formula = "min(256, max_connections) (MariaDB's own default, capped as the server caps it)"
+    else:
+        thread_cache = min(THREAD_CACHE_MAX_AUTO, THREAD_CACHE_BASE + plan.max_connections // 100)
+        thread_cache_formula = "min(100, 8 + max_connections / 100) (MySQL's own default formula)"
     out.append(
         _plain(
             "thread_cache_size",
             thread_cache,
-            "min(100, 8 + max_connections / 100) (MySQL's own default formula)",
+            thread_cache_formula,
             {"max_connections": plan.max_connections},
             "Keeps threads of closed connections for reuse, so new connections skip thread creation.",
             "online",
@@ -563,7 +577,8 @@ def tune_mysql(inputs: TuningInputs) -> TuningReport:
         _plain(
             "table_definition_cache",
             tdc,
-            "min(2000, 400 + table_open_cache / 2) (MySQL's own default formula)",
+            "min(2000, 400 + table_open_cache / 2) (MySQL's own default formula"
+            + ("; MariaDB's default is a flat 400)" if is_maria else ")"),
             {"table_open_cache": toc},
             "Caches table definitions; raise it above the number of tables if the schema has more.",
             "online",
@@ -599,7 +614,7 @@ def tune_mysql(inputs: TuningInputs) -> TuningReport:
                 "online",
             )
         )
-    per_thread_formula = "data-warehouse sizes" if inputs.workload == "dw" else "server defaults"
+    per_thread_formula = "data-warehouse sizes" if inputs.workload == "dw" else f"{label}'s own defaults"
     if plan.lean:
         per_thread_formula = "lean sizes (the defaults did not fit the memory budget)"
     why_thread = {

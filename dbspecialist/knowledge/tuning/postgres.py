@@ -40,6 +40,9 @@ DEFAULT_MAX_CONNECTIONS: dict[str, int] = {"web": 200, "oltp": 300, "dw": 40, "d
 SHARED_BUFFERS_DIVISOR: dict[str, int] = {"web": 4, "oltp": 4, "dw": 4, "desktop": 16, "mixed": 4}
 MAINTENANCE_DIVISOR: dict[str, int] = {"web": 16, "oltp": 16, "dw": 8, "desktop": 16, "mixed": 16}
 MAINTENANCE_CAP_KB = 8 * KB_PER_GB  # "default cap is 8GB"
+# Budgeted maintenance sessions (ours, not pgtune): CREATE INDEX, manual VACUUM and pg_restore each take a full
+# maintenance_work_mem; one at a time is the usual practice, and more needs its own room.
+MAINTENANCE_OPERATIONS = 1
 WINDOWS_2GB_LIMIT_KB = 2 * KB_PER_GB - KB_PER_MB  # 2GB raises an error on Windows with PG <= 17
 WORK_MEM_DIVISOR: dict[str, int] = {"web": 1, "oltp": 1, "dw": 2, "desktop": 6, "mixed": 2}
 WORK_MEM_ALLOCATIONS_PER_CONNECTION = 3  # pgtune: "(max_connections + max_worker_processes) * 3"
@@ -86,12 +89,19 @@ SORT_HASH_NODES_PER_QUERY = 2
 OS_RESERVE_FRACTION = 0.10
 OS_RESERVE_FIXED_BYTES = 1 * GB
 OS_RESERVE_SMALL_FRACTION = 0.25
-# Shared memory beyond shared_buffers (measured with `postgres -C shared_memory_size` on PG 15: buffer
-# descriptors and hash ≈ 1.7% of shared_buffers, ~46kB per connection for PGPROC/locks, ~14MB fixed).
+# Shared memory beyond shared_buffers, measured with `postgres -C shared_memory_size_in_huge_pages` on PG 15
+# (shared_buffers 1GB-1TB, 100-10000 connections): buffer descriptors, the buffer hash and the checkpointer's
+# request queue take 1.95-2.2% of shared_buffers (the most between 4GB and 64GB), ~46kB per backend slot
+# (PGPROC, locks), ~14MB fixed plus wal_buffers. The estimate takes the top of that range, counts the
+# background slots as backends, and adds a margin for extensions' shared memory (pg_stat_statements): a
+# page short and huge_pages=try silently falls back to normal pages.
 HUGE_PAGE_BYTES = 2 * MB
-SHM_OVERHEAD_FRACTION = 0.02
+SHM_OVERHEAD_FRACTION = 0.0225
 SHM_OVERHEAD_FIXED_KB = 16 * KB_PER_MB
 SHM_OVERHEAD_PER_CONNECTION_KB = 48
+SHM_BACKGROUND_SLOTS = 16  # autovacuum workers + launcher, WAL senders (10 by default), checkpointer, ...
+HUGE_PAGES_MARGIN_KB = 32 * KB_PER_MB
+SHM_SIZE_IN_HUGE_PAGES_SINCE = 15  # `postgres -C shared_memory_size_in_huge_pages`
 POOLER_CONNECTIONS_PER_CPU = 4  # expert-rules §1: recommend a pooler above ~4 connections per core
 
 # --- our advice (not pgtune) --------------------------------------------------------------------------------
@@ -216,10 +226,15 @@ def _per_connection_kb(mem: _Memory) -> float:
     return mem.work_mem_kb * mem.hash_mem_multiplier * SORT_HASH_NODES_PER_QUERY
 
 
+def _shared_and_maintenance_bytes(mem: _Memory) -> int:
+    """shared_buffers, wal_buffers and one maintenance operation (CREATE INDEX, manual VACUUM, restore)."""
+    return (mem.shared_buffers_kb + mem.wal_buffers_kb + mem.maintenance_work_mem_kb * MAINTENANCE_OPERATIONS) * KB
+
+
 def _budget_total_bytes(mem: _Memory, version: int, reserve: int) -> int:
     conn = int(mem.max_connections * _per_connection_kb(mem)) * KB
     autovac = mem.autovacuum_workers * _autovacuum_each_kb(mem, version) * KB
-    return (mem.shared_buffers_kb + mem.wal_buffers_kb) * KB + conn + autovac + reserve
+    return _shared_and_maintenance_bytes(mem) + conn + autovac + reserve
 
 
 def _fit(mem: _Memory, version: int, ram_bytes: int) -> tuple[_Memory, list[str]]:
@@ -230,7 +245,7 @@ def _fit(mem: _Memory, version: int, ram_bytes: int) -> tuple[_Memory, list[str]
         return mem, adjustments
 
     def work_mem_that_fits(m: _Memory) -> int:
-        fixed = reserve + (m.shared_buffers_kb + m.wal_buffers_kb) * KB
+        fixed = reserve + _shared_and_maintenance_bytes(m)
         fixed += m.autovacuum_workers * _autovacuum_each_kb(m, version) * KB
         per_kb = m.max_connections * m.hash_mem_multiplier * SORT_HASH_NODES_PER_QUERY
         return int(max(0, ram_bytes - fixed) // KB / per_kb)
@@ -275,7 +290,7 @@ def _fit(mem: _Memory, version: int, ram_bytes: int) -> tuple[_Memory, list[str]
     if _budget_total_bytes(mem, version, reserve) <= ram_bytes:
         return mem, adjustments
     # 5. Last resort: even at the minimum work_mem the connections cannot fit.
-    fixed = reserve + (mem.shared_buffers_kb + mem.wal_buffers_kb) * KB
+    fixed = reserve + _shared_and_maintenance_bytes(mem)
     fixed += mem.autovacuum_workers * _autovacuum_each_kb(mem, version) * KB
     fitting = int(max(0, ram_bytes - fixed) // (_per_connection_kb(mem) * KB))
     fitting = max(1, fitting)
@@ -298,7 +313,7 @@ def _lower_autovacuum(
     current = _autovacuum_each_kb(mem, version)
     if not mem.autovacuum_workers or current <= floor_kb:
         return mem
-    fixed = reserve + (mem.shared_buffers_kb + mem.wal_buffers_kb) * KB
+    fixed = reserve + _shared_and_maintenance_bytes(mem)
     conn = int(mem.max_connections * _per_connection_kb(mem)) * KB
     each_kb = int(max(0, ram_bytes - fixed - conn) // KB // mem.autovacuum_workers)
     each_kb = max(floor_kb, _rounded(each_kb))
@@ -338,6 +353,14 @@ def _budget(mem: _Memory, version: int, ram_bytes: int, adjustments: list[str]) 
             item="autovacuum",
             bytes=mem.autovacuum_workers * av_each * KB,
             formula=f"{av_formula} = {mem.autovacuum_workers} x {kb(av_each)}",
+        ),
+        BudgetLine(
+            item="maintenance",
+            bytes=mem.maintenance_work_mem_kb * MAINTENANCE_OPERATIONS * KB,
+            formula=(
+                f"maintenance_work_mem {kb(mem.maintenance_work_mem_kb)} x {MAINTENANCE_OPERATIONS} "
+                "(one CREATE INDEX, manual VACUUM or restore at a time)"
+            ),
         ),
     ]
     total = sum(line.bytes for line in lines) + reserve
@@ -551,7 +574,8 @@ def tune_postgres(inputs: TuningInputs) -> TuningReport:
         "Huge pages shrink page tables for a big shared memory segment; 'try' still starts if none are free.",
     )
     if huge == "try":
-        _huge_pages_note(calc, shared_buffers, wal_buffers, max_connections)
+        workers = cpus if parallel else DEFAULT_MAX_WORKER_PROCESSES
+        _huge_pages_note(calc, shared_buffers, wal_buffers, max_connections, workers)
     if parallel:
         _parallel_settings(calc, cpus, per_gather, workload)
     if hash_mem_multiplier != 1.0:
@@ -658,16 +682,35 @@ def _number(value: float) -> str:
     return str(int(value)) if value == int(value) else str(value)
 
 
-def _huge_pages_note(calc: _Calc, shared_buffers: int, wal_buffers: int, max_connections: int) -> None:
-    overhead_kb = int(SHM_OVERHEAD_FRACTION * shared_buffers) + SHM_OVERHEAD_FIXED_KB + wal_buffers
-    overhead_kb += SHM_OVERHEAD_PER_CONNECTION_KB * max_connections
+def _huge_pages_note(
+    calc: _Calc, shared_buffers: int, wal_buffers: int, max_connections: int, worker_processes: int
+) -> None:
+    backends = max_connections + worker_processes + SHM_BACKGROUND_SLOTS
+    overhead_kb = math.ceil(SHM_OVERHEAD_FRACTION * shared_buffers) + SHM_OVERHEAD_FIXED_KB + wal_buffers
+    overhead_kb += SHM_OVERHEAD_PER_CONNECTION_KB * backends + HUGE_PAGES_MARGIN_KB
     pages = math.ceil((shared_buffers + overhead_kb) * KB / HUGE_PAGE_BYTES)
-    calc.notes.append(
+    exact = calc.version >= SHM_SIZE_IN_HUGE_PAGES_SINCE
+    note = (
         f"Huge pages: vm.nr_hugepages = ceil((shared_buffers {kb(shared_buffers)} + ~{kb(overhead_kb)} other shared "
-        f"memory) / 2MB) = {pages}; apply with `sysctl -w vm.nr_hugepages={pages}` and persist it in "
-        "/etc/sysctl.d/. On PG 15+ `postgres -C shared_memory_size_in_huge_pages -D $PGDATA` gives the exact count."
+        f"memory and margin) / 2MB) = {pages}, an upper-bound estimate: with huge_pages=try a single page short "
+        "makes PostgreSQL fall back to normal pages without an error. Apply it with "
+        f"`sysctl -w vm.nr_hugepages={pages}` and persist it in /etc/sysctl.d/."
     )
-    calc.recommendations.append(f"sysctl -w vm.nr_hugepages={pages}")
+    if exact:
+        note += (
+            " The exact count: with the new settings in postgresql.conf and the server stopped (the restart "
+            "shared_buffers needs anyway), run `postgres -D $PGDATA -C shared_memory_size_in_huge_pages` as the "
+            "postgres user (the server binary, e.g. /usr/lib/postgresql/<major>/bin/postgres on Debian), and set "
+            "vm.nr_hugepages to what it prints."
+        )
+        calc.recommendations.append(
+            'sysctl -w vm.nr_hugepages="$(sudo -u postgres postgres -D "$PGDATA" -C shared_memory_size_in_huge_pages)"'
+            f"  # exact; with the server stopped and the new settings written (estimate: {pages})"
+        )
+    else:
+        note += " After the restart, HugePages_Rsvd in /proc/meminfo above 0 shows they are used."
+        calc.recommendations.append(f"sysctl -w vm.nr_hugepages={pages}")
+    calc.notes.append(note)
 
 
 def _parallel_settings(calc: _Calc, cpus: int, per_gather: int, workload: str) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 
-from dbspecialist.adapters.capacity_facts import pg_setting_bytes, pg_working_set
+from dbspecialist.adapters.capacity_facts import mysql_working_set, pg_setting_bytes, pg_working_set
 from dbspecialist.adapters.catalog import Catalog, Table
 from dbspecialist.knowledge.capacity.model import CapacityFacts
 from dbspecialist.knowledge.capacity.project import plan_capacity
@@ -224,3 +225,74 @@ def test_pg_helpers_for_live_facts() -> None:
     size, basis = pg_working_set(catalog)
     assert size == 100 + 200 + 800
     assert "1 table(s) read by sequential scans (800 bytes)" in basis
+
+
+def test_postgres_without_ram_has_no_memory_limit() -> None:
+    """shared_buffers is only part of PostgreSQL's cache: without RAM, memory is unknown, not 'breaks'."""
+    facts = CapacityFacts(
+        engine="postgresql", working_set_bytes=231 * MiB, cache_bytes=128 * MiB, cache_name="shared_buffers"
+    )
+    report = plan_capacity(facts, 10)
+    memory = next(p for p in report.projections if p.resource == "memory")
+    assert memory.limit is None and memory.breaks is None and memory.breaks_at is None
+    assert "ram_bytes" in memory.missing and "memory" in report.unknown
+    assert report.first_limit != "memory" and not report.verdict.startswith("no")
+    with_ram = plan_capacity(facts.model_copy(update={"ram_bytes": 8 * GiB}), 10)
+    assert next(p for p in with_ram.projections if p.resource == "memory").breaks is False
+
+
+def test_all_data_past_the_limit_today_cannot_prove_a_break() -> None:
+    report = plan_capacity(CapacityFacts(engine="mysql", data_bytes=100 * GiB, cache_bytes=8 * GiB), 10)
+    memory = next(p for p in report.projections if p.resource == "memory")
+    assert memory.breaks is None and memory.breaks_at is None and "working_set_bytes" in memory.missing
+    assert "only part of it is hot" in memory.formula
+
+
+@pytest.mark.parametrize(
+    ("cached", "pool", "data", "expected"),
+    [
+        (int(43.7 * MiB), 128 * MiB, 16 * 1024, 16 * 1024),  # this database is tiny: its data bounds its share
+        (40 * MiB, 128 * MiB, 100 * MiB, 40 * MiB),  # pool not full: what is cached, all schemas
+        (127 * MiB, 128 * MiB, 100 * GiB, None),  # a full pool shows its own size, not the working set
+        (40 * MiB, 128 * MiB, None, 40 * MiB),
+        (None, 128 * MiB, 5, None),
+    ],
+)
+def test_mysql_working_set_is_scoped_and_a_full_pool_is_no_estimate(
+    cached: int | None, pool: int, data: int | None, expected: int | None
+) -> None:
+    notes: list[str] = []
+    size, basis, _source = mysql_working_set(cached, pool, data, notes)
+    assert size == expected
+    assert (basis is None) == (expected is None)
+    if cached is not None and cached >= 0.9 * pool:
+        assert any("buffer pool is full" in n for n in notes)
+
+
+def test_mysql_live_shape_no_longer_breaks_at_three() -> None:
+    """QA: 16 KiB database, 43.7 MiB cached server-wide, 128 MiB pool gave 'memory breaks first at x2.93'."""
+    size, basis, _ = mysql_working_set(int(43.7 * MiB), 128 * MiB, 16 * 1024, [])
+    facts = CapacityFacts(
+        engine="mysql", data_bytes=16 * 1024, cache_bytes=128 * MiB, working_set_bytes=size, working_set_basis=basis
+    )
+    memory = next(p for p in plan_capacity(facts, 10).projections if p.resource == "memory")
+    assert memory.breaks is False and (memory.breaks_at or 0) > 1000
+
+
+@pytest.mark.parametrize(
+    ("facts", "message"),
+    [
+        ({"storage_total_bytes": 100, "storage_free_bytes": 500, "data_bytes": 50}, "more than storage_total_bytes"),
+        ({"cpu_busy_pct": 150, "cpu_cores": 4}, "cpu_busy_pct is a share of all cores, 0-100 (got 150)"),
+        ({"dataBytes": 5}, "unknown fact 'dataBytes': did you mean 'data_bytes'?"),
+    ],
+)
+def test_contradictory_or_unknown_facts_are_errors(facts: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        plan_capacity(CapacityFacts.model_validate({"engine": "postgresql", **facts}), 10)
+
+
+@pytest.mark.parametrize("factor", [1, 0, -3, 10_001])
+def test_growth_factor_bounds_in_plain_words(factor: float) -> None:
+    with pytest.raises(ValueError, match=r"growth_factor must be more than 1 and at most 10,000 \(got "):
+        plan_capacity(KNOWN, factor)

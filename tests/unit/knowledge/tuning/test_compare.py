@@ -47,3 +47,37 @@ def test_recommendation_and_live_value_compare_by_meaning() -> None:
 def test_mysql_byte_counts_read_in_the_recommendations_units(value: str, like: str, shown: str) -> None:
     assert live_value("mysql", value, None, like=like) == shown
     assert same(like, shown) == same(like, value)  # formatting never changes the verdict
+
+
+@pytest.mark.parametrize(
+    ("recommended", "live", "expected"),
+    [
+        ("0.05", "0.2", False),  # below 1: truncating to int once made these 0 == 0
+        ("0.025", "0.1", False),
+        ("1.1", "1.9", False),
+        ("0.9", "0.5", False),
+        ("0.05", "0.050", True),
+        ("1.5MB", "1536kB", True),
+        ("-2000", "-65536", False),
+    ],
+)
+def test_decimal_values_compare_without_truncation(recommended: str, live: str, expected: bool) -> None:
+    assert same(recommended, live) is expected
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "recommended", "shown", "changes"),
+    [
+        ("auto_vacuum", "0", "NONE", "NONE", False),
+        ("auto_vacuum", "2", "INCREMENTAL", "INCREMENTAL", False),
+        ("auto_vacuum", "0", "INCREMENTAL", "NONE", True),
+        ("synchronous", "1", "NORMAL", "NORMAL", False),
+        ("synchronous", "2", "NORMAL", "FULL", True),
+        ("temp_store", "2", "MEMORY", "MEMORY", False),
+        ("temp_store", "0", "MEMORY", "DEFAULT", True),
+    ],
+)
+def test_sqlite_numeric_enums_read_by_name(name: str, value: str, recommended: str, shown: str, changes: bool) -> None:
+    current = live_value("sqlite", value, None, like=recommended, name=name)
+    assert current == shown
+    assert same(recommended, current) is not changes

@@ -408,3 +408,35 @@ def test_generated_my_cnf_starts_a_scratch_mariadb_and_reads_back() -> None:
             server.terminate()
             server.wait(timeout=60)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _size_bytes(value: str) -> int:
+    units = {"K": KiB, "M": MiB, "G": GiB}
+    return int(value[:-1]) * units[value[-1]] if value[-1] in units else int(value)
+
+
+@pytest.mark.parametrize("ram_gb", [0.25, 0.5, 1, 2])
+def test_fitting_the_budget_never_raises_temporary_table_memory(ram_gb: float) -> None:
+    """The 'lowered' step used to lift temptable_max_ram from 30M (3% of 1GB) to its 32M floor."""
+    report = _tune(version="8.4", ram_gb=ram_gb, cpus=1, workload="web")
+    unfitted = int(ram_gb * GiB * 0.03) // MiB * MiB  # 3% of RAM before the budget
+    temptable = _size_bytes(_value(report, "temptable_max_ram"))
+    assert temptable <= max(_size_bytes(_value(report, "tmp_table_size")), unfitted)
+    budget = report.memory_budget
+    assert budget is not None
+    for adjustment in budget.adjustments:
+        match = re.search(r"temptable_max_ram (\d+[KMG]) -> (\d+[KMG])", adjustment)
+        if match:
+            assert _size_bytes(match.group(2)) < _size_bytes(match.group(1)), adjustment
+
+
+def test_mariadb_defaults_are_mariadbs_own() -> None:
+    report = _tune(engine="mariadb", version="10.11", ram_gb=16, cpus=4)
+    settings = {s.name: s for s in report.settings}
+    assert settings["sort_buffer_size"].value == "2M"  # MariaDB's default, not MySQL's 256K
+    assert "MariaDB" in settings["sort_buffer_size"].formula
+    connections = int(settings["max_connections"].value)
+    assert settings["thread_cache_size"].value == str(min(256, connections))
+    assert "MySQL" not in settings["thread_cache_size"].formula
+    mysql = {s.name: s.value for s in _tune(version="8.4", ram_gb=16, cpus=4).settings}
+    assert mysql["sort_buffer_size"] == "256K" and mysql["thread_cache_size"] == str(8 + connections // 100)

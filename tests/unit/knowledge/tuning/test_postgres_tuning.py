@@ -58,7 +58,7 @@ CASES: list[Case] = [
     Case(512, 32, "web", "ssd", "18", max_connections=1000, work_mem="budget"),
     Case(3, 3, "desktop", "hdd", "12", db_size_gb=1),
     Case(6, 6, "mixed", "hdd", "13", db_size_gb=30),
-    Case(12, 12, "dw", "san", "15", db_size_gb=24),
+    Case(12, 12, "dw", "san", "15", db_size_gb=24, work_mem="budget"),
     Case(24, 24, "web", "ssd", "16", os="windows", work_mem="budget"),
     Case(48, 4, "oltp", "hdd", "17", os="macos", db_size_gb=10, work_mem="budget"),
     Case(96, 48, "mixed", "nvme", "18", os="windows"),
@@ -158,6 +158,7 @@ def pgtune(case: Case) -> dict[str, str]:
     )
     out["_autovacuum_each_kb"] = str(min(av, KB_PER_GB) if version < 17 else av)
     out["_sb_kb"], out["_wal_kb"], out["_conns"] = str(sb), str(wal), str(conns)
+    out["_maintenance_kb"] = str(mwm)
     return out
 
 
@@ -169,6 +170,7 @@ def pgtune_fits(case: Case, expected: dict[str, str]) -> bool:
     total: float = (int(expected["_sb_kb"]) + int(expected["_wal_kb"])) * 1024
     total += int(expected["_conns"]) * int(expected["_work_mem_kb"]) * hmm * 2 * 1024
     total += int(expected["_autovacuum_workers"]) * int(expected["_autovacuum_each_kb"]) * 1024
+    total += int(expected["_maintenance_kb"]) * 1024  # one CREATE INDEX / manual VACUUM at a time
     return total + reserve <= ram
 
 
@@ -296,7 +298,8 @@ def test_huge_pages_count_and_snippet_and_apply() -> None:
     got = values(report)
     assert got["huge_pages"] == "try"
     sysctl = next(r for r in report.recommendations if r.startswith("sysctl -w vm.nr_hugepages="))
-    pages = int(sysctl.rsplit("=", 1)[1])
+    assert "-C shared_memory_size_in_huge_pages" in sysctl  # PG 15+: the server's own exact count
+    pages = int(sysctl.rsplit("estimate: ", 1)[1].rstrip(")"))
     assert pages > 16 * 1024 // 2  # at least shared_buffers (16GB) / 2MB
     assert pages < 17 * 1024 // 2  # and well under one extra GB of overhead
     assert "shared_buffers = 16GB  # restart" in report.config_snippet
@@ -430,3 +433,46 @@ def test_one_call_is_fast() -> None:
         timings.append(time.perf_counter() - start)
     timings.sort()
     assert timings[len(timings) // 2] < 0.020, f"median {timings[len(timings) // 2] * 1000:.2f} ms"
+
+
+# `postgres -C shared_memory_size_in_huge_pages` on PostgreSQL 15.20 with the tuner's settings for each case.
+MEASURED_HUGE_PAGES_PG15 = [
+    (Case(8, 4, "web", "ssd", "15"), 1063),
+    (Case(8, 64, "oltp", "ssd", "15"), 1067),
+    (Case(16, 64, "oltp", "ssd", "15"), 2113),
+    (Case(64, 16, "oltp", "ssd", "15"), 8391),
+    (Case(64, 16, "oltp", "ssd", "15", max_connections=10_000), 8623),
+    (Case(256, 32, "dw", "nvme", "15"), 33501),
+    (Case(256, 64, "oltp", "ssd", "15"), 33508),
+    (Case(512, 64, "oltp", "ssd", "15", max_connections=5000), 67031),
+    (Case(2048, 64, "oltp", "ssd", "15"), 267272),
+]
+
+
+@pytest.mark.parametrize(("case", "measured"), MEASURED_HUGE_PAGES_PG15)
+def test_huge_pages_estimate_never_falls_short_of_the_server(case: Case, measured: int) -> None:
+    """One page short and huge_pages=try falls back to normal pages: the estimate is an upper bound."""
+    report = run(case._replace(version="14"))  # before 15 the estimate is the instruction itself
+    sysctl = next(r for r in report.recommendations if r.startswith("sysctl -w vm.nr_hugepages="))
+    pages = int(sysctl.rsplit("=", 1)[1])
+    assert measured <= pages <= measured * 1.025 + 32  # covers the server, without reserving much more
+
+
+def test_huge_pages_on_15_and_later_point_to_the_exact_count() -> None:
+    report = run(Case(64, 16, "oltp", "ssd", "15"))
+    note = next(n for n in report.notes if n.startswith("Huge pages:"))
+    assert "postgres -D $PGDATA -C shared_memory_size_in_huge_pages" in note
+    assert "server stopped" in note
+    older = run(Case(64, 16, "oltp", "ssd", "14"))
+    assert not any("shared_memory_size_in_huge_pages" in r for r in older.recommendations)
+
+
+def test_memory_budget_counts_one_maintenance_operation() -> None:
+    """CREATE INDEX or a manual VACUUM takes a whole maintenance_work_mem on top of the connections."""
+    report = run(Case(64, 16, "oltp", "ssd", "16"))
+    budget = report.memory_budget
+    assert budget is not None and budget.fits
+    line = next(b for b in budget.lines if b.item == "maintenance")
+    assert line.bytes == to_kb(values(report)["maintenance_work_mem"]) * 1024 == 4 * 1024**3
+    assert "maintenance_work_mem 4GB x 1" in line.formula
+    assert budget.total_bytes == sum(b.bytes for b in budget.lines) + budget.os_reserve_bytes
