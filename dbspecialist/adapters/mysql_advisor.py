@@ -7,22 +7,40 @@ MySQL and MariaDB have no hypothetical indexes, so the advisor builds what it te
    indexes, never foreign keys or triggers), `INSERT INTO scratch.t (...) SELECT ... FROM db.t LIMIT <cap>`
    (the first `SAMPLE_ROWS` rows in the table's storage order, generated columns left to the server), and
    `ANALYZE TABLE scratch.t`. The user's tables are only read.
-3. With the scratch database as the current database, each query's optimizer cost before; then per
-   candidate `CREATE INDEX` on the scratch table, the cost of the queries that name the table, `DROP INDEX`.
+3. With the scratch database as the current database, each query's cost before; then per candidate
+   `CREATE INDEX` on the scratch table, the cost of the queries that name the table, `DROP INDEX`.
    A cost counts only when the plan actually uses the candidate. Queries that name the original database
    explicitly would read the real tables, so they are skipped with a note.
 4. `DROP DATABASE` in a `finally`, on a separate connection, also after errors, timeouts and cancellation.
 
-Cost: `query_block.cost_info.query_cost` of `EXPLAIN FORMAT=JSON` (MySQL), `query_block.cost` (MariaDB 11),
-else the session status `Last_query_cost` right after the EXPLAIN (MariaDB 10.x prints no cost in JSON;
-the status is 0 for UNION and subqueries, which are then skipped). Every EXPLAIN runs inside
-`START TRANSACTION READ ONLY` ... `ROLLBACK` after the read-only guard accepted the query; every statement is
-bounded by the connection's statement_timeout_ms (server limit plus a client deadline and KILL QUERY).
+Cost, measured (the copy is ours, so the query may run there): the rows the server touches running it, read
+from the session status before and after the run: `Handler_read_*` (rows read through the storage engine),
+`Sort_rows`, and the rows written to or updated in internal temporary tables (`Handler_tmp_*` on MariaDB,
+`Handler_write`/`Handler_update` on MySQL, where nothing else can be written in a READ ONLY transaction). The
+query runs as `ANALYZE FORMAT=JSON` (MariaDB; its plan is also the one checked for the candidate) or
+`EXPLAIN ANALYZE` (MySQL 8.0.18+; plan from `EXPLAIN FORMAT=JSON`), so no rows are sent back. The counters
+are deterministic (unlike timings) and see what the optimizer cost misses: MariaDB 10.x `Last_query_cost` is
+the same with and without an index that serves `ORDER BY ... LIMIT n` (it ignores the LIMIT and the avoided
+filesort), while the rows touched drop from the whole table to about n. What reading the status itself adds
+is measured once per session (two reads in a row) and subtracted.
+
+Cost, fallback (the optimizer's estimate, as before): on MySQL before 8.0.18, for statements that are not
+plain queries (SHOW, EXPLAIN), for queries that qualify a table with a database name (they would read
+outside the copy; not run), and for queries whose measured run fails or reaches the statement timeout
+before any index exists. It is `query_block.cost_info.query_cost` of `EXPLAIN FORMAT=JSON` (MySQL),
+`query_block.cost` (MariaDB 11), else the session status `Last_query_cost` right after the EXPLAIN
+(MariaDB 10.x prints no cost in JSON; the status is 0 for UNION and subqueries, which are then skipped).
+A query keeps one kind of cost before and after; the final note says which queries fell back.
+
+Every run and EXPLAIN happens inside `START TRANSACTION READ ONLY` ... `ROLLBACK` after the read-only guard
+accepted the query; every statement is bounded by the connection's statement_timeout_ms (server limit plus
+a client deadline and KILL QUERY).
 
 Coupling: MySQLAdapter has no public "hold one writable session" method, so this module uses its private
 `_connection` (a prepared pooled connection with the server time limit set), `_connect_kwargs` (for the
-cleanup connection), `_kill_query`, `_translate` and `_timeout_message` (typed errors). The held
-connection changes its current database, so it is closed afterwards instead of going back to the pool.
+cleanup connection), `_kill_query`, `_translate` and `_timeout_message` (typed errors), and its public
+`flavor` and `version_tuple`. The held connection changes its current database, so it is closed afterwards
+instead of going back to the pool.
 """
 
 from __future__ import annotations
@@ -31,7 +49,7 @@ import asyncio
 import json
 import re
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -54,6 +72,30 @@ SELECT TABLE_NAME, CONSTRAINT_NAME FROM information_schema.TABLE_CONSTRAINTS
 WHERE CONSTRAINT_SCHEMA = %s AND CONSTRAINT_TYPE = 'FOREIGN KEY'
 """
 _COPYABLE: Final = frozenset({"table", "partitioned_table"})
+# Session status counters that count rows the server touched running a statement (see the module docstring).
+# A name the server does not have counts as 0 (MariaDB: Handler_tmp_*, MySQL: temporary tables in Handler_write).
+WORK_COUNTERS: Final = (
+    "handler_read_first",
+    "handler_read_key",
+    "handler_read_last",
+    "handler_read_next",
+    "handler_read_prev",
+    "handler_read_rnd",
+    "handler_read_rnd_next",
+    "handler_tmp_write",
+    "handler_tmp_update",
+    "handler_write",
+    "handler_update",
+    "sort_rows",
+)
+WORK_STATUS_SQL: Final = "SHOW SESSION STATUS WHERE Variable_name IN ({})".format(
+    ", ".join(f"'{c}'" for c in WORK_COUNTERS)
+)
+# How a query runs on the copy without sending its rows back.
+RUN_MARIADB: Final = "ANALYZE FORMAT=JSON"
+RUN_MYSQL: Final = "EXPLAIN ANALYZE"  # MySQL 8.0.18+
+# Guard kinds (check_mysql) that can be run that way; SHOW/EXPLAIN statements keep the optimizer cost.
+_RUNNABLE_KINDS: Final = frozenset({"select", "values"})
 
 
 @dataclass
@@ -96,6 +138,33 @@ def plan_cost(plan: Any) -> float | None:
     return None
 
 
+def run_statement(flavor: str | None, version: tuple[int, ...]) -> str | None:
+    """The statement prefix that runs a query and discards its rows, or None (optimizer cost only)."""
+    if flavor == "mariadb":
+        return RUN_MARIADB
+    if flavor == "mysql" and version >= (8, 0, 18):
+        return RUN_MYSQL
+    return None
+
+
+def rows_touched(start: Mapping[str, int], end: Mapping[str, int], overhead: Mapping[str, int]) -> int:
+    """Rows the server touched between two status reads, less what the reads themselves add."""
+    return sum(max(0, end.get(c, 0) - start.get(c, 0) - overhead.get(c, 0)) for c in WORK_COUNTERS)
+
+
+def qualifies_a_database(query: str) -> bool:
+    """True when a table is named with a database (`db.t`), or the query does not parse: not run on the copy."""
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import ParseError, TokenError
+
+    try:
+        trees = sqlglot.parse(query, read="mysql")
+    except (ParseError, TokenError):
+        return True
+    return any(t.args.get("db") for tree in trees if tree is not None for t in tree.find_all(exp.Table))
+
+
 def uses_index(plan_text: str, index: str) -> bool:
     """The plan accesses a table through `index` (a "key" entry, not just "possible_keys")."""
     return re.search(rf'"key"\s*:\s*"[^"]*(?<![\w$]){re.escape(index)}(?![\w$])', plan_text) is not None
@@ -110,6 +179,8 @@ class _Session:
         self.limit_ms = limit_ms
         self.thread_id: int = conn.thread_id()
         self.busy = False
+        self.runner = run_statement(adapter.flavor, adapter.version_tuple)
+        self.overhead: dict[str, int] | None = None  # what two status reads in a row add; set on first use
 
     async def run(self, sql: str, args: Any = None) -> list[tuple[Any, ...]]:
         self.busy = True
@@ -140,6 +211,33 @@ class _Session:
             if not self.busy:
                 await self.run("ROLLBACK")
         return cost, text
+
+    async def status(self) -> dict[str, int]:
+        return {str(name).lower(): int(value) for name, value in await self.run(WORK_STATUS_SQL)}
+
+    async def work(self, query: str) -> tuple[float, str]:
+        """(rows touched running `query`, plan JSON text) inside a READ ONLY transaction that is rolled back."""
+        assert self.runner is not None
+        if self.overhead is None:
+            first = await self.status()
+            second = await self.status()
+            self.overhead = {c: max(0, second.get(c, 0) - first.get(c, 0)) for c in WORK_COUNTERS}
+        await self.run("START TRANSACTION READ ONLY")
+        try:
+            if self.runner == RUN_MARIADB:
+                start = await self.status()
+                rows = await self.run(f"{self.runner} {query}")
+                end = await self.status()
+            else:  # EXPLAIN ANALYZE prints a tree; the plan checked for the candidate comes from EXPLAIN
+                rows = await self.run(f"EXPLAIN FORMAT=JSON {query}")
+                start = await self.status()
+                await self.run(f"{self.runner} {query}")
+                end = await self.status()
+            text = "\n".join(str(r[0]) for r in rows)
+        finally:
+            if not self.busy:
+                await self.run("ROLLBACK")
+        return float(rows_touched(start, end, self.overhead)), text
 
 
 async def _drop_scratch(adapter: MySQLAdapter, session: _Session | None, scratch: str) -> str | None:
@@ -196,9 +294,10 @@ async def evaluate(
         return MysqlScratchResult(available=False, reason="the connection URL names no database")
     result = MysqlScratchResult(available=True)
     kept: list[str] = []
+    runnable: set[str] = set()  # may run on the copy: plain queries naming no database
     for query in queries:
         try:
-            check_mysql(query)
+            accepted = check_mysql(query)
         except DBSpecialistError as exc:
             result.notes.append(f"skipped on the scratch copy {query[:80]!r}: {exc}")
             continue
@@ -209,6 +308,8 @@ async def evaluate(
             )
             continue
         kept.append(query)
+        if accepted.kind in _RUNNABLE_KINDS and not qualifies_a_database(query):
+            runnable.add(query)
     tables = _tables_to_copy(catalog, kept)
     if not kept or not tables:
         return MysqlScratchResult(
@@ -223,7 +324,9 @@ async def evaluate(
         async with adapter._connection(limit) as conn:
             session = _Session(adapter, conn, limit)
             try:
-                await _verify(session, database, scratch, tables, kept, candidates, sample_rows, result, report)
+                await _verify(
+                    session, database, scratch, tables, kept, runnable, candidates, sample_rows, result, report
+                )
             except DBSpecialistError as exc:
                 result = MysqlScratchResult(
                     available=False,
@@ -247,6 +350,7 @@ async def _verify(
     scratch: str,
     tables: Sequence[Table],
     queries: Sequence[str],
+    runnable: set[str],
     candidates: Sequence[Candidate],
     sample_rows: int,
     result: MysqlScratchResult,
@@ -275,10 +379,21 @@ async def _verify(
     await report(len(tables), steps, "costing the queries before")
     missing = [t.name for t in tables if t.name not in copied]
     before: dict[str, float] = {}
+    measured: set[str] = set()  # costed by rows touched; the others by the optimizer's estimate
+    failed: dict[str, str] = {}  # query -> why its run failed (then estimated)
     for query in queries:
         if any(names_table(query, name) for name in missing):
             result.notes.append(f"skipped on the scratch copy (a table it names was not copied): {query[:80]!r}")
             continue
+        if session.runner is not None and query in runnable:
+            try:
+                before[query], _plan = await session.work(query)
+                measured.add(query)
+                continue
+            except (QueryError, QueryRefusedError, QueryTimeoutError) as exc:
+                if session.busy:  # the client deadline passed: the connection is no longer usable
+                    raise
+                failed[query] = str(exc)
         try:
             cost, _plan = await session.cost(query)
         except (QueryError, QueryRefusedError) as exc:
@@ -293,14 +408,37 @@ async def _verify(
         await report(len(tables) + 1 + j, steps, f"testing {cand.name}")
         mine = [q for q in before if names_table(q, cand.table)]
         if cand.table in copied and mine:
-            await _measure(session, scratch, cand, mine, after, result.notes)
+            await _measure(session, scratch, cand, mine, measured, after, result.notes)
     result.costs = [QueryCosts(query=q, cost_before=c, cost_after=after[q]) for q, c in before.items()]
     copies = ", ".join(sorted(copied)) or "none"
+    how = (
+        f"each query was run there ({session.runner}, rows not sent back) before and with each candidate, and its "
+        "cost is the rows the server touched (session Handler_read_*, Sort_rows and temporary-table rows), so a "
+        "LIMIT served in index order and an avoided sort count"
+        if measured
+        else "costs are the optimizer's estimates on that sample (they ignore LIMIT and sorts an index avoids)"
+    )
     result.notes.append(
         f"verified on a scratch copy ({scratch}, dropped afterwards) of {copies}: at most {sample_rows:,} rows per "
-        "table (the first rows in storage order, not a random sample); costs are the optimizer's estimates on that "
-        "sample, so check the chosen indexes with EXPLAIN on the real table"
+        f"table (the first rows in storage order, not a random sample); {how}; check the chosen indexes with EXPLAIN "
+        "on the real table"
     )
+    estimated = [q for q in before if q not in measured and q not in failed]
+    if measured and estimated:
+        result.notes.append(
+            "compared by the optimizer's cost estimate instead (not run on the copy: not a plain query, or a table "
+            "qualified with a database): " + "; ".join(repr(q[:80]) for q in estimated)
+        )
+    for query, why in failed.items():
+        if query in before:
+            result.notes.append(
+                f"compared by the optimizer's cost estimate instead (its run on the copy failed: {why}): {query[:80]!r}"
+            )
+    if session.runner is None and before:
+        result.notes.append(
+            f"{session.adapter.version or 'this server'} cannot run a query without returning its rows (EXPLAIN "
+            "ANALYZE needs MySQL 8.0.18+), so the costs are the optimizer's estimates"
+        )
 
 
 async def _measure(
@@ -308,10 +446,11 @@ async def _measure(
     scratch: str,
     cand: Candidate,
     queries: Sequence[str],
+    measured: set[str],
     after: dict[str, dict[str, float]],
     notes: list[str],
 ) -> None:
-    """Create `cand` on the scratch table, cost `queries` with it, drop it."""
+    """Create `cand` on the scratch table, cost `queries` with it (the same kind of cost as before), drop it."""
     stmt = cand.model_copy(update={"schema_name": scratch}).statement(concurrently=False)
     try:
         await session.run(stmt)
@@ -321,8 +460,10 @@ async def _measure(
     try:
         for query in queries:
             try:
-                cost, plan = await session.cost(query)
-            except (QueryError, QueryRefusedError) as exc:
+                cost, plan = await (session.work(query) if query in measured else session.cost(query))
+            except (QueryError, QueryRefusedError, QueryTimeoutError) as exc:
+                if session.busy:
+                    raise
                 notes.append(f"could not cost {query[:80]!r} with {cand.name}: {exc}")
                 continue
             if cost is not None and uses_index(plan, cand.name):
@@ -339,11 +480,15 @@ async def _noop(_done: float, _total: float, _message: str) -> None:
 __all__ = [
     "SAMPLE_ROWS",
     "SCRATCH_PREFIX",
+    "WORK_COUNTERS",
     "MysqlScratchResult",
     "evaluate",
     "names_database",
     "names_table",
     "plan_cost",
+    "qualifies_a_database",
+    "rows_touched",
+    "run_statement",
     "scratch_name",
     "uses_index",
 ]
