@@ -5,6 +5,7 @@ from __future__ import annotations
 from mcp.server import MCPServer
 
 from dbspecialist import __version__
+from dbspecialist.server.errors import DBSpecialistServer
 from dbspecialist.server.prompts import register_prompts
 from dbspecialist.server.resources import register_resources
 from dbspecialist.server.state import ServerState
@@ -34,7 +35,7 @@ otherwise. Give specific, measured advice with the exact SQL to apply it.
 
 
 def build_server(state: ServerState) -> MCPServer:
-    mcp: MCPServer = MCPServer(
+    mcp: MCPServer = DBSpecialistServer(
         "dbspecialist",
         title="dbspecialist",
         description="A database specialist: schema, queries, plans, indexes, migrations, tuning.",

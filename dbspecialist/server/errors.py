@@ -5,9 +5,11 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
+from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import ValidationError
 
 from dbspecialist.errors import DBSpecialistError
 from dbspecialist.redaction import redact
@@ -37,3 +39,32 @@ def tool_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
             ) from None
 
     return wrapper
+
+
+def argument_error_message(tool: str, exc: ValidationError) -> str:
+    """Arguments that do not match a tool's input schema, one plain line per problem (no pydantic boilerplate)."""
+    problems = []
+    for error in exc.errors(include_url=False)[:MAX_ARGUMENT_PROBLEMS]:
+        where = ".".join(str(part) for part in error["loc"]) or "arguments"
+        given = error.get("input")
+        shown = "" if error["type"] == "missing" else f" (got {redact(repr(given))[:80]})"
+        problems.append(f"{where}: {error['msg'][:1].lower()}{error['msg'][1:]}{shown}")
+    more = exc.error_count() - len(problems)
+    tail = f"; and {more} more" if more > 0 else ""
+    return f"Error executing tool {tool}: invalid arguments: {'; '.join(problems)}{tail}"
+
+
+MAX_ARGUMENT_PROBLEMS = 5
+
+
+class DBSpecialistServer(MCPServer):
+    """The SDK's server, with argument-validation errors rewritten as plain sentences (the SDK passes pydantic's
+    multi-line text with a documentation link through to the client)."""
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            if isinstance(exc.__cause__, ValidationError):
+                raise ToolError(argument_error_message(name, exc.__cause__)) from None
+            raise
