@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
@@ -62,17 +61,16 @@ TABLE_STAT_KEYS: Final = ("rows", "bytes", "index_bytes")
 
 
 def _check_version(dialect: str, version: str | None) -> None:
-    """A PostgreSQL --version outside the known majors is an error, not a label on the report."""
-    if dialect != "postgres" or version is None:
+    """A --version that no server of the dialect has had is an error, not a label on the report."""
+    if version is None:
         return
-    from dbspecialist.knowledge.tuning.postgres import PG_VERSION_RANGE  # the majors `dbspecialist tune` accepts
+    from dbspecialist.knowledge.migrations.model import MigrationInputError
+    from dbspecialist.knowledge.migrations.versions import DEFAULT_VERSIONS, parse_version
 
-    match = re.fullmatch(r"\s*(?:postgresql\s*)?(\d+)(?:\.\d+){0,2}\s*", version, re.IGNORECASE)
-    lo, hi = PG_VERSION_RANGE
-    if match is None or not lo <= int(match.group(1)) <= hi:
-        raise ConfigError(
-            f"--version for postgres must be a major version from {lo} to {hi}, e.g. 16 (got {version!r})"
-        )
+    try:
+        parse_version(version, dialect if dialect in DEFAULT_VERSIONS else "postgres")
+    except MigrationInputError as exc:
+        raise ConfigError(f"--version: {exc}") from None
 
 
 def _check_table_stats(stats: dict[str, object]) -> None:

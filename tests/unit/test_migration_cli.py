@@ -118,17 +118,23 @@ def test_plan_migration_from_target_schema(tmp_path: Path) -> None:
     assert "CREATE INDEX CONCURRENTLY" in sql and "VALIDATE CONSTRAINT" in sql
 
 
-@pytest.mark.parametrize("version", ["99", "8.0", "9.6", "abc"])
-def test_postgres_version_outside_the_known_majors_is_refused(tmp_path: Path, version: str) -> None:
+@pytest.mark.parametrize(
+    ("version", "message"),
+    [
+        ("99", "'99' is not a postgres server version (majors 9 to 19)"),
+        ("8.0", "'8.0' is not a postgres server version (majors 9 to 19)"),
+        ("abc", "cannot read a version number from 'abc'"),
+    ],
+)
+def test_postgres_version_no_server_has_had_is_refused(tmp_path: Path, version: str, message: str) -> None:
     change = tmp_path / "m.sql"
     change.write_text(RISKY)
     for command in ("lint-migration", "plan-migration"):
         result = run(command, str(change), "--version", version)
         assert result.returncode == 2, result.stdout
-        assert f"--version for postgres must be a major version from 10 to 18, e.g. 16 (got '{version}')" in (
-            result.stderr
-        )
-    assert run("lint-migration", str(change), "--version", "18", "--fail-on", "never").returncode == 0
+        assert f"--version: {message}" in result.stderr
+    for known in ("18", "9.6"):
+        assert run("lint-migration", str(change), "--version", known, "--fail-on", "never").returncode == 0
     assert (
         run("lint-migration", str(change), "--dialect", "mysql", "--version", "8.0", "--fail-on", "never").returncode
         == 0

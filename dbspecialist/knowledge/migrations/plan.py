@@ -11,6 +11,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Final
 
+from pydantic import ValidationError
+
 from dbspecialist.adapters.catalog import Catalog
 from dbspecialist.knowledge.findings import Finding, Report
 from dbspecialist.knowledge.migrations.context import PlanContext, PlannerOutput
@@ -186,8 +188,12 @@ def _stats(given: Mapping[str, TableStats | Mapping[str, int | None]] | None) ->
             )
         try:
             stats[name.lower()] = TableStats.model_validate(dict(value))
-        except ValueError as exc:
-            raise MigrationInputError(f"table_stats[{name!r}]: {exc}") from None
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc']))}: {e['msg'][:1].lower()}{e['msg'][1:]} (got {e.get('input')!r})"
+                for e in exc.errors(include_url=False)
+            )
+            raise MigrationInputError(f"table_stats[{name!r}]: {problems}") from None
     return stats
 
 
