@@ -10,6 +10,8 @@ from mcp.server import MCPServer
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
+from dbspecialist.adapters.base import DatabaseAdapter
+from dbspecialist.adapters.catalog import Catalog
 from dbspecialist.errors import DBSpecialistError, QueryError
 from dbspecialist.knowledge.findings import Severity
 from dbspecialist.knowledge.schema.review import SchemaReview
@@ -66,6 +68,9 @@ def register_tools(mcp: MCPServer, state: ServerState) -> None:
         """
         adapter = await state.registry.get(connection)
         catalog = await adapter.introspect(schema=schema, tables=tables)
+        schema_note = None
+        if schema is not None and not catalog.tables:
+            schema_note = await _empty_schema_note(adapter, catalog, connection, schema)
         if tables:
             found = {t.name for t in catalog.tables}
             missing = [t for t in tables if t not in found]
@@ -78,6 +83,8 @@ def register_tools(mcp: MCPServer, state: ServerState) -> None:
         if tables and (missing := [t for t in tables if t not in {x.name for x in catalog.tables}]):
             extra = f"Not found: {', '.join(missing)}."
             result = result.model_copy(update={"note": f"{result.note} {extra}" if result.note else extra})
+        if schema_note:
+            result = result.model_copy(update={"note": f"{result.note} {schema_note}" if result.note else schema_note})
         return result
 
     run_annotations = WRITES_POSSIBLE if state.any_writable else READ_ONLY
@@ -190,6 +197,49 @@ def register_review_tools(mcp: MCPServer, state: ServerState) -> None:
         except ValueError as exc:  # an unknown name in `tables`: the message lists the known ones
             raise QueryError(str(exc)) from None
         return result.capped(max_findings)
+
+
+# The schemas (databases) a connection can see: a catalog read for one schema lists that one only. System
+# schemas are left out of the list a user is shown.
+_SCHEMA_LIST_SQL = {
+    "postgresql": "SELECT nspname::text FROM pg_catalog.pg_namespace "
+    "WHERE nspname <> 'information_schema' AND nspname NOT LIKE 'pg\\_%' ORDER BY 1",
+    "mysql": "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA ORDER BY SCHEMA_NAME",
+}
+_SYSTEM_SCHEMAS = frozenset({"information_schema", "mysql", "performance_schema", "sys"})
+
+
+async def _schema_names(adapter: DatabaseAdapter, catalog: Catalog) -> list[str] | None:
+    """The user schemas of the connection, or None when they cannot be listed."""
+    query = _SCHEMA_LIST_SQL.get(catalog.engine)
+    if query is None:
+        return None
+    options = adapter.config.options
+    try:
+        listed = await adapter.run_read_only(
+            query, max_rows=1000, max_bytes=options.max_bytes, timeout_ms=options.statement_timeout_ms
+        )
+    except DBSpecialistError:
+        return None
+    return [str(row[0]) for row in listed.rows if row and str(row[0]).lower() not in _SYSTEM_SCHEMAS]
+
+
+async def _empty_schema_note(adapter: DatabaseAdapter, catalog: Catalog, connection: str, schema: str) -> str:
+    """Why describe_schema(schema=...) found no table: the schema is empty (a note) or does not exist (an error)."""
+    if schema in catalog.schemas and catalog.engine == "postgresql":  # PostgreSQL lists only schemas that exist
+        return f"Schema {schema!r} exists but has no tables or views this connection can see."
+    names = await _schema_names(adapter, catalog)
+    if names is None:
+        return f"No tables in schema {schema!r}: it is empty, does not exist, or this connection cannot see it."
+    if schema in names:
+        return f"Schema {schema!r} exists but has no tables or views this connection can see."
+    similar = [n for n in names if n.lower() == schema.lower()]
+    hint = f" (names are case-sensitive: did you mean {similar[0]!r}?)" if similar else ""
+    shown = ", ".join(map(repr, names[:50])) + (f" and {len(names) - 50} more" if len(names) > 50 else "")
+    raise QueryError(
+        f"no schema named {schema!r} in {connection!r}{hint}; "
+        + (f"the schemas it can see: {shown}" if names else "it can see no user schema")
+    )
 
 
 async def _info(state: ServerState, name: str) -> ConnectionInfo:

@@ -6,13 +6,14 @@ comes back is a list of `QueryCosts` plus sizes, and `build_advice` turns that i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Final, Literal
 
 from pydantic import BaseModel, Field
 
 from dbspecialist.knowledge.indexes.esr import MongoCandidate
-from dbspecialist.knowledge.indexes.select import MIN_COST, MIN_SAVINGS_PCT, QueryCosts, select
+from dbspecialist.knowledge.indexes.select import MIN_COST, MIN_SAVINGS_PCT, NOT_USED_REASON, QueryCosts, select
 
 if TYPE_CHECKING:
     from dbspecialist.knowledge.indexes.candidates import Candidate
@@ -107,13 +108,31 @@ def build_advice(
         )
     # Chosen greedily by saving per byte; shown by total saving, so the first is the one that matters most.
     recs.sort(key=lambda r: -sum(g.cost_before - g.cost_after for g in r.queries_helped))
-    rejected = [Rejected(ddl=key, reason=reason) for key, reason in selection.rejected]
+    rejected = [
+        Rejected(ddl=key, reason=_not_used(by_key[key], costs) if reason == NOT_USED_REASON else reason)
+        for key, reason in selection.rejected
+    ]
     return IndexAdvice(
         recommendations=recs,
         rejected=rejected,
         queries_analyzed=len(costs),
         workload_source=workload_source,
         notes=list(notes),
+    )
+
+
+def _not_used(cand: Candidate, costs: Sequence[QueryCosts]) -> str:
+    """Why no query has a cost with `cand` in place, in the terms of its table and the queries that name it."""
+    on_table = [q for q in costs if re.search(rf"\b{re.escape(cand.table)}\b", q.query, re.IGNORECASE)]
+    if not on_table:
+        return (
+            f"not tested: no query on {cand.table} could be costed (the notes say why), so there is no measurement "
+            "to recommend it on"
+        )
+    count = "the query" if len(on_table) == 1 else f"each of the {len(on_table)} queries"
+    return (
+        f"not used: with this index in place the planner still read {cand.table} another way (an existing index "
+        f"or a scan) for {count} on {cand.table}, so it saves nothing"
     )
 
 

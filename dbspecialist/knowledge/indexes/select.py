@@ -28,6 +28,12 @@ MIN_WORKLOAD_SHARE_PCT: Final = 1.0
 NEAR_TIE_PCT: Final = 10.0
 # Size used for the per-byte ranking when the estimate is unknown (one 8 kB page).
 UNKNOWN_SIZE_BYTES: Final = 8192
+# Why a candidate has no cost with it in place for any query: the advisors record that cost only when the plan
+# uses the index (MySQL/MariaDB scratch copy, SQLite copy) or when the query could be costed at all.
+NOT_USED_REASON: Final = (
+    "not used: with this index in place the planner still chose another plan for every query it could serve, "
+    "so it saves nothing (a query that could not be tested at all is named in the notes)"
+)
 
 
 @dataclass(frozen=True)
@@ -104,7 +110,7 @@ def select(
             continue
         evaluated = [q for q in queries if key in q.cost_after]
         if not evaluated:
-            rejected.append((key, "not evaluated against any query"))
+            rejected.append((key, NOT_USED_REASON))
         elif all(q.cost_before < min_cost for q in evaluated):
             rejected.append((key, f"the queries it applies to cost less than {min_cost:g}: not worth an index"))
         else:
@@ -191,6 +197,7 @@ __all__ = [
     "MIN_SAVINGS_PCT",
     "MIN_WORKLOAD_SHARE_PCT",
     "NEAR_TIE_PCT",
+    "NOT_USED_REASON",
     "Chosen",
     "Gain",
     "QueryCosts",

@@ -158,6 +158,30 @@ def generic_plan_warnings(plan: Plan, sql: Any, nodes: list[PlanNode]) -> list[s
     return []
 
 
+def sqlite_run_warnings(plan: Plan) -> list[str]:
+    """What a timed SQLite run (explain with analyze) measured, and what it could not.
+
+    EXPLAIN QUERY PLAN has no per-step counts: the adapter runs the statement once (under the connection's row
+    and byte caps) and times it, so only the total time and the rows returned are measured.
+    """
+    if plan.engine != "sqlite" or not plan.analyzed:
+        return []
+    execution = plan.extra.get("execution")
+    execution = execution if isinstance(execution, dict) else {}
+    rows = execution.get("rows")
+    shown = f"{rows} rows" if isinstance(rows, int | float) else "its rows"
+    text = (
+        f"SQLite ran the statement once and timed it as a whole (execution_ms, {shown} returned); its "
+        "EXPLAIN QUERY PLAN has no rows or times per step, so the rules read the plan's steps only."
+    )
+    if execution.get("truncated") is True:
+        text += (
+            f" The run stopped at the connection's row/byte cap after {shown}: execution_ms covers those rows, "
+            "not the whole result."
+        )
+    return [text]
+
+
 def analyze_plan(raw: Any, engine: str | None = None, *, context: dict[str, Any] | None = None) -> PlanAnalysis:
     """Parse, annotate and review a plan. ValueError (with the accepted formats) when `raw` is not a plan."""
     ctx = dict(context or {})
@@ -193,6 +217,7 @@ def analyze_plan(raw: Any, engine: str | None = None, *, context: dict[str, Any]
         findings.extend(found[:MAX_FINDINGS_PER_RULE])
     if engine == "postgresql":
         warnings.extend(generic_plan_warnings(plan, ctx.get("sql"), all_nodes))
+    warnings.extend(sqlite_run_warnings(plan))
     if not plan.analyzed:
         warnings.append(
             "The plan has no actual times or rows (plain EXPLAIN): the timing and row-count rules cannot fire."

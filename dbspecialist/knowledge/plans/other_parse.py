@@ -642,7 +642,9 @@ def _parse_sqlite(doc: Any) -> Plan:
         fmt = "text"
     else:
         raise ValueError("not a SQLite EXPLAIN QUERY PLAN")
-    plan = Plan(engine="sqlite", format=fmt, analyzed=False, root=root)
+    # A timed run (the adapter's analyze=true) makes the plan analysed: SQLite measures the statement as a whole,
+    # never per step, so the root carries the rows returned and no node has actual times.
+    plan = Plan(engine="sqlite", format=fmt, analyzed=execution is not None, root=root)
     if execution is not None:
         plan.execution_ms = _num(execution.get("elapsed_ms"))
         plan.extra["execution"] = dict(execution)

@@ -4,7 +4,8 @@ Each rule is a `(RuleSpec, check)` pair; `check(plan, context)` yields findings 
 (see `other_parse` for the node scheme). `context` is optional and may hold:
 
 * ``"sql"`` - the statement (SQL text) that produced the plan; used to resolve aliases to tables and to read
-  the WHERE / ORDER BY / GROUP BY columns that a suggested index should carry.
+  the WHERE / ORDER BY / GROUP BY columns that a suggested index should carry; PLN037 and PLN055 read the OFFSET
+  from it, since no plan of these engines shows it (MySQL's FORMAT=TREE aside).
 * ``"indexes"`` - ``{index_name: [column, ...]}`` (or ``{table: {index_name: [column, ...]}}``): the definitions
   of the plan's indexes, which PLN035 needs to see that only a prefix of an index is used.
 
@@ -21,6 +22,7 @@ from typing import Any, Final
 
 from dbspecialist.knowledge.findings import Finding, Fix, RuleSpec, Severity
 from dbspecialist.knowledge.plans.model import Plan, PlanNode
+from dbspecialist.knowledge.plans.rules_postgres import LARGE_OFFSET_ROWS as PG_LARGE_OFFSET_ROWS
 
 __all__ = ["RULES_BY_ENGINE", "Check", "Rule", "run_rules"]
 
@@ -43,6 +45,9 @@ MONGO_EXAMINED_RATIO: Final = 10.0
 MONGO_MIN_EXAMINED: Final = 1_000
 # Severity bands on rows read: HIGH from 100k rows (pev2-style 100x the floor), MEDIUM from the floor.
 HIGH_ROWS: Final = 100_000
+# OFFSET rows at which a page is worth keyset pagination: PostgreSQL's PLN010 threshold, shared so every engine
+# flags the same statement.
+LARGE_OFFSET_ROWS: Final = PG_LARGE_OFFSET_ROWS
 
 
 def _rows_severity(rows: float | None, base: Severity = Severity.MEDIUM) -> Severity:
@@ -755,6 +760,136 @@ def nonselective_ref(plan: Plan, context: Mapping[str, Any]) -> Iterator[Finding
         )
 
 
+# ------------------------------------------------------------------------------------------------ OFFSET (all SQL)
+
+# MySQL FORMAT=TREE / EXPLAIN ANALYZE "-> Limit/Offset: 10/90000 row(s)": node "Limit/Offset", detail "10/90000 row(s)"
+_TREE_LIMIT_OFFSET: Final = re.compile(r"^(?P<limit>\d+)\s*/\s*(?P<offset>\d+)\s+row")
+
+
+@dataclass(frozen=True)
+class _Page:
+    offset: int
+    limit: int | None
+    order_by: list[tuple[str, bool]]  # (expression, descending)
+    table: str | None
+    from_sql: bool = True  # False: read from a plan node, which does not say whether the statement has ORDER BY
+
+
+def _sql_pages(sql: Any, dialect: str) -> list[_Page]:
+    """Every SELECT of the statement with a literal OFFSET (MySQL's `LIMIT skip, n` too), largest first."""
+    if not isinstance(sql, str) or not sql.strip():
+        return []
+    try:
+        import sqlglot
+        from sqlglot import exp
+
+        tree = sqlglot.parse_one(sql, read=dialect)
+    except Exception:
+        return []
+    if tree is None:
+        return []
+    pages: list[_Page] = []
+    for offset in tree.find_all(exp.Offset):
+        value = offset.expression
+        if not isinstance(value, exp.Literal) or value.is_string or not str(value.this).isdigit():
+            continue  # a placeholder or an expression: the page depth is not known
+        select = offset.parent
+        limit_node = select.args.get("limit") if select is not None else None
+        limit_value = limit_node.expression if isinstance(limit_node, exp.Limit) else None
+        limit = (
+            int(str(limit_value.this))
+            if isinstance(limit_value, exp.Literal) and str(limit_value.this).isdigit()
+            else None
+        )
+        order = select.args.get("order") if select is not None else None
+        keys: list[tuple[str, bool]] = []
+        if isinstance(order, exp.Order):
+            for item in order.expressions:
+                key = item.this if isinstance(item, exp.Ordered) else item
+                keys.append((key.sql(dialect=dialect), bool(item.args.get("desc"))))
+        tables = {t.name for t in select.find_all(exp.Table) if t.name} if select is not None else set()
+        pages.append(_Page(int(str(value.this)), limit, keys, next(iter(tables)) if len(tables) == 1 else None))
+    return sorted(pages, key=lambda page: -page.offset)
+
+
+def _large_offset(spec: RuleSpec, plan: Plan, context: Mapping[str, Any], dialect: str) -> Iterator[Finding]:
+    """PLN010's check for plans that do not show the OFFSET: read it from the statement (or a MySQL tree node)."""
+    pages = _sql_pages(context.get("sql"), dialect)
+    if not pages and dialect == "mysql":
+        for node in plan.nodes():
+            match = _TREE_LIMIT_OFFSET.match(node.detail or "") if node.node_type == "Limit/Offset" else None
+            if match:
+                pages.append(_Page(int(match.group("offset")), int(match.group("limit")), [], None, from_sql=False))
+        pages.sort(key=lambda page: -page.offset)
+    if not pages or pages[0].offset < LARGE_OFFSET_ROWS:
+        return
+    page = pages[0]
+    columns = ", ".join(key for key, _ in page.order_by) or "the ORDER BY columns"
+    order = ", ".join(key + (" DESC" if desc else "") for key, desc in page.order_by) or columns
+    directions = {desc for _, desc in page.order_by}
+    compare = "<" if directions == {True} else ">"  # a descending listing continues below the last key
+    note = "The client keeps the last row's sort key instead of a page number."
+    if len(directions) > 1:
+        note += " ASC and DESC keys mixed: spell the comparison out column by column instead of one row comparison."
+    shown = f"LIMIT {page.limit} OFFSET {page.offset}" if page.limit is not None else f"OFFSET {page.offset}"
+    rationale = "OFFSET still produces every skipped row; the cost grows with the page number."
+    if page.from_sql and not page.order_by:
+        rationale += " Without ORDER BY the rows of each page are not even defined, so pages can repeat or skip rows."
+    yield _finding(
+        spec,
+        None,
+        shown,
+        subject_kind="query",
+        table=page.table,
+        title=f"The query reads and discards {page.offset} rows before the page it returns",
+        evidence={"rows_skipped": page.offset, "limit": page.limit, "order_by": order if page.order_by else None},
+        rationale=rationale,
+        help=f"Use keyset pagination: WHERE ({columns}) {compare} (last row's values) ORDER BY {order} LIMIT n.",
+        fix=Fix(
+            title="Switch to keyset pagination",
+            statements=[f"-- WHERE ({columns}) {compare} (?) ORDER BY {order} LIMIT ?"],
+            safety="display-only",
+            note=note,
+        ),
+    )
+
+
+SPEC_PLN037 = RuleSpec(
+    id="PLN037",
+    name="mysql-large-offset",
+    capability="plans",
+    engines=_MYSQL_ENGINES,
+    severity=Severity.MEDIUM,
+    summary="A LIMIT reads and discards a large OFFSET.",
+    fix="sometimes",
+)
+
+
+def mysql_large_offset(plan: Plan, context: Mapping[str, Any]) -> Iterator[Finding]:
+    """OFFSET pagination (`LIMIT n OFFSET m`, `LIMIT m, n`) reads every skipped row and throws it away.
+
+    ## Why is this bad?
+    MySQL and MariaDB have no way to jump to row 90,000: they produce the 90,000 rows before the page (reading
+    the table or index in order, or sorting it all first) and discard them. The deeper the page, the slower,
+    and rows shift between pages while users browse. The plan does not show the OFFSET, so the rule reads it
+    from the statement (or from a `Limit/Offset` node of FORMAT=TREE).
+
+    ## Example
+    ```sql
+    SELECT * FROM orders ORDER BY id LIMIT 20 OFFSET 100000;
+    ```
+
+    ## Use instead
+    ```sql
+    SELECT * FROM orders WHERE id > ? ORDER BY id LIMIT 20;  -- keyset pagination, ? = last id of the previous page
+    ```
+
+    ## Fix safety
+    Display-only: the application must pass the last key of the previous page.
+    """
+    yield from _large_offset(SPEC_PLN037, plan, context, "mysql")
+
+
 # ------------------------------------------------------------------------------------------------ SQLite
 
 _SQLITE_ENGINES: Final = ("sqlite",)
@@ -1061,6 +1196,41 @@ def sqlite_multi_index_or(plan: Plan, context: Mapping[str, Any]) -> Iterator[Fi
             rationale="Each branch is a separate search and the rowids are de-duplicated afterwards.",
             help="Fine for a few selective branches; otherwise split into UNION ALL branches.",
         )
+
+
+SPEC_PLN055 = RuleSpec(
+    id="PLN055",
+    name="sqlite-large-offset",
+    capability="plans",
+    engines=_SQLITE_ENGINES,
+    severity=Severity.MEDIUM,
+    summary="A LIMIT reads and discards a large OFFSET.",
+    fix="sometimes",
+)
+
+
+def sqlite_large_offset(plan: Plan, context: Mapping[str, Any]) -> Iterator[Finding]:
+    """OFFSET pagination reads every skipped row and throws it away.
+
+    ## Why is this bad?
+    SQLite steps through every row before the page (and sorts them all first when no index gives the order),
+    then discards them: the deeper the page, the slower, and rows shift between pages while users browse.
+    EXPLAIN QUERY PLAN does not show the OFFSET, so the rule reads it from the statement.
+
+    ## Example
+    ```sql
+    SELECT * FROM orders ORDER BY id LIMIT 20 OFFSET 100000;
+    ```
+
+    ## Use instead
+    ```sql
+    SELECT * FROM orders WHERE id > ? ORDER BY id LIMIT 20;  -- keyset pagination, ? = last id of the previous page
+    ```
+
+    ## Fix safety
+    Display-only: the application must pass the last key of the previous page.
+    """
+    yield from _large_offset(SPEC_PLN055, plan, context, "sqlite")
 
 
 # ------------------------------------------------------------------------------------------------ MongoDB
@@ -1496,6 +1666,7 @@ _MYSQL_RULES: Final[tuple[Rule, ...]] = (
     (SPEC_PLN034, low_filtered),
     (SPEC_PLN035, partial_key_use),
     (SPEC_PLN036, nonselective_ref),
+    (SPEC_PLN037, mysql_large_offset),
 )
 
 RULES_BY_ENGINE: Final[dict[str, tuple[Rule, ...]]] = {
@@ -1507,6 +1678,7 @@ RULES_BY_ENGINE: Final[dict[str, tuple[Rule, ...]]] = {
         (SPEC_PLN052, sqlite_automatic_index),
         (SPEC_PLN053, sqlite_correlated_subquery),
         (SPEC_PLN054, sqlite_multi_index_or),
+        (SPEC_PLN055, sqlite_large_offset),
     ),
     "mongodb": (
         (SPEC_PLN060, mongo_collscan),

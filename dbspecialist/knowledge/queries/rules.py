@@ -21,6 +21,7 @@ from sqlglot import exp
 
 from dbspecialist.adapters.catalog import Catalog, Column, Table
 from dbspecialist.knowledge.findings import Finding, Fix, RuleSpec, Severity
+from dbspecialist.knowledge.indexes.partitioned import PARTITIONED_NOTE, is_partitioned, partitioned_index_statements
 from dbspecialist.knowledge.sql_text import index_name, quote_ident
 
 Check = Callable[[exp.Expr, str, int, Catalog | None, str], Iterator[Finding]]
@@ -991,6 +992,32 @@ def check_implicit_conversion(
                 )
 
 
+# ----------------------------------------------------------------------------------------------- index DDL
+
+PARTITIONED_NO_PARTITIONS_NOTE = (
+    "A partitioned table refuses CONCURRENTLY; with no partition known the plain build is the way (it blocks "
+    "writes to every partition while it runs). With partitions, build each partition's index CONCURRENTLY, then "
+    "CREATE INDEX ... ON ONLY the parent and ALTER INDEX ... ATTACH PARTITION each one."
+)
+
+
+def _pg_index_ddl(
+    schema: Catalog | None, source: TableRef | None, target: str, name: str, key: list[str], using: str = ""
+) -> tuple[list[str], str | None]:
+    """PostgreSQL index DDL for fixes: CREATE INDEX CONCURRENTLY, or the per-partition build on a partitioned table.
+
+    `key` is the key SQL, already quoted; `using` an optional ` USING method`. The second item is the note the
+    partitioned build needs (None for the plain CONCURRENTLY statement).
+    """
+    found = catalog_table(schema, source)
+    if schema is None or found is None or not is_partitioned(found):
+        return [f"CREATE INDEX CONCURRENTLY {name} ON {target}{using} ({', '.join(key)});"], None
+    steps = partitioned_index_statements(schema.tables, found, key, name=name, using=using)
+    if steps is None:
+        return [f"CREATE INDEX {name} ON {target}{using} ({', '.join(key)});"], PARTITIONED_NO_PARTITIONS_NOTE
+    return steps, PARTITIONED_NOTE
+
+
 # ----------------------------------------------------------------------------------------------- QRY005
 
 OR_ACROSS_COLUMNS = RuleSpec(
@@ -1081,17 +1108,25 @@ def check_or_across_columns(
                 first = select.copy().where(leaves[0].copy(), append=False, copy=False)
                 guard = exp.Is(this=exp.Paren(this=leaves[0].copy()), expression=exp.Not(this=exp.true()))
                 second = select.copy().where(exp.and_(leaves[1].copy(), guard), append=False, copy=False)
+                index_sql: list[str] = []
+                build_note: str | None = None
+                for n in names:
+                    if table is None or _indexes_leading_with(schema, source, n):
+                        continue
+                    if engine == "postgresql":
+                        ddl, build_note = _pg_index_ddl(
+                            schema, source, target, index_name(table, [n]), [quote_ident(n, engine)]
+                        )
+                        index_sql.extend(ddl)
+                    else:
+                        plain = f"CREATE INDEX {index_name(table, [n])} ON {target} ({quote_ident(n, engine)});"
+                        index_sql.append(plain)
                 fix = Fix(
                     title="Split the OR into UNION ALL branches, one index per column",
-                    statements=[_sql(exp.union(first, second, distinct=False), dialect) + ";"]
-                    + [
-                        f"CREATE INDEX{' CONCURRENTLY' if engine == 'postgresql' else ''} "
-                        f"{index_name(table, [n])} ON {target} ({quote_ident(n, engine)});"
-                        for n in names
-                        if table is not None and not _indexes_leading_with(schema, source, n)
-                    ],
+                    statements=[_sql(exp.union(first, second, distinct=False), dialect) + ";", *index_sql],
                     safety="display-only",
-                    note="On PostgreSQL separate indexes alone are often enough (BitmapOr).",
+                    note="On PostgreSQL separate indexes alone are often enough (BitmapOr)."
+                    + (f" {build_note}" if build_note else ""),
                 )
             yield _finding(
                 OR_ACROSS_COLUMNS,
@@ -1164,15 +1199,20 @@ def check_leading_wildcard(
         if column is not None and table is not None:
             on = table_sql(column, schema, engine) or quote_ident(table, engine)
             if engine == "postgresql":
+                ddl, build_note = _pg_index_ddl(
+                    schema,
+                    _source_of(column, schema),
+                    on,
+                    index_name(table, [column.name], "trgm_idx"),
+                    [f"{quote_ident(column.name, engine)} gin_trgm_ops"],
+                    " USING gin",
+                )
                 fix = Fix(
                     title=f"Add a trigram GIN index on {table}.{column.name}",
-                    statements=[
-                        "CREATE EXTENSION IF NOT EXISTS pg_trgm;",
-                        f"CREATE INDEX CONCURRENTLY {index_name(table, [column.name], 'trgm_idx')} ON "
-                        f"{on} USING gin ({quote_ident(column.name, engine)} gin_trgm_ops);",
-                    ],
+                    statements=["CREATE EXTENSION IF NOT EXISTS pg_trgm;", *ddl],
                     safety="safe",
-                    note="Trigram indexes serve LIKE/ILIKE with any wildcard position (patterns of 3+ characters).",
+                    note="Trigram indexes serve LIKE/ILIKE with any wildcard position (patterns of 3+ characters)."
+                    + (f" {build_note}" if build_note else ""),
                 )
             elif engine == "mysql":
                 fix = Fix(

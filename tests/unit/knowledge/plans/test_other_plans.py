@@ -548,7 +548,7 @@ def test_registry_ids_ranges_and_docs() -> None:
             doc = check.__doc__ or ""
             for section in ("## Why is this bad?", "## Example", "## Use instead", "## Fix safety"):
                 assert section in doc, (spec.id, section)
-    assert len(seen) == 17
+    assert len(seen) == 19
 
 
 # ------------------------------------------------------------------------------------------------ fuzzing
