@@ -94,6 +94,17 @@ class QuietRejectionMiddleware:
             log.info("rejected %s %s: %s", scope.get("method"), scope.get("path"), exc)
 
 
+def with_default_port(patterns: Sequence[str]) -> list[str]:
+    """`host:*` also admits the bare `host`: clients leave a default port (443 behind a TLS proxy) out of the Host
+    and Origin headers, and the SDK's `:*` pattern only matches an explicit port."""
+    out: list[str] = []
+    for pattern in patterns:
+        out.append(pattern)
+        if pattern.endswith(":*"):
+            out.append(pattern[:-2])
+    return list(dict.fromkeys(out))
+
+
 def build_http_app(
     mcp: MCPServer,
     state: ServerState,
@@ -111,8 +122,8 @@ def build_http_app(
         )
     security = TransportSecuritySettings(
         enable_dns_rebinding_protection=True,
-        allowed_hosts=[*LOOPBACK_HOSTS, *allowed_hosts],
-        allowed_origins=[*LOOPBACK_ORIGINS, *allowed_origins],
+        allowed_hosts=with_default_port([*LOOPBACK_HOSTS, *allowed_hosts]),
+        allowed_origins=with_default_port([*LOOPBACK_ORIGINS, *allowed_origins]),
     )
     streamable = mcp.streamable_http_app(streamable_http_path="/mcp", transport_security=security, host=host)
     sse = mcp.sse_app(sse_path="/sse", message_path="/messages/", transport_security=security, host=host)

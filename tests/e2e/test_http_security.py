@@ -308,7 +308,9 @@ def allowing_server(module_servers: ServerPool) -> ServerProcess:
 @pytest.mark.parametrize("kind", ["POST /mcp", "GET /sse"])
 async def test_allowed_host_and_origin_pass(allowing_server: ServerProcess, kind: str) -> None:
     method, url, headers, body = endpoint(allowing_server, kind)
-    for extra in ({"Origin": EVIL_ORIGIN}, {"Host": EVIL_HOST}, {"Origin": EVIL_ORIGIN, "Host": EVIL_HOST}):
+    # "evil.example:*" also admits the bare host: clients leave a default port (443 behind TLS) out of Host
+    bare = {"Host": EVIL_HOST.rsplit(":", 1)[0]}
+    for extra in ({"Origin": EVIL_ORIGIN}, {"Host": EVIL_HOST}, {"Origin": EVIL_ORIGIN, "Host": EVIL_HOST}, bare):
         status, _, text = await request(method, url, headers=headers | extra, body=body)
         assert status == 200, (extra, status, text)
         assert ('"serverInfo"' in text) if kind == "POST /mcp" else ("/messages/?session_id=" in text), text
@@ -319,8 +321,9 @@ async def test_allow_lists_do_not_open_everything(allowing_server: ServerProcess
     method, url, headers, body = endpoint(allowing_server, kind)
     status, _, _ = await request(method, url, headers=headers | {"Origin": "http://other.example"}, body=body)
     assert status == 403
-    status, _, _ = await request(method, url, headers=headers | {"Host": "other.example:80"}, body=body)
-    assert status == 421
+    for other in ("other.example:80", "other.example", "evil.example.other.example"):
+        status, _, _ = await request(method, url, headers=headers | {"Host": other}, body=body)
+        assert status == 421, other
 
 
 @pytest.mark.parametrize("transport", ["http", "sse"])
