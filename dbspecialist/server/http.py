@@ -115,6 +115,7 @@ def build_http_app(
     allowed_origins: Sequence[str] = (),
 ) -> ASGIApp:
     """Build the combined app; refuse a non-loopback bind without a token."""
+    auth_token = (auth_token or "").strip() or None  # HTTP trims header values: a blank token could never match
     if not is_loopback(host) and not auth_token:
         raise ConfigError(
             f"refusing to listen on {host} without authentication: anyone who can reach this port could "

@@ -238,8 +238,14 @@ async def test_token_never_appears_in_logs(servers: ServerPool, source: str) -> 
 
 @pytest.mark.parametrize(
     ("host", "env"),
-    [("0.0.0.0", {}), ("::", {}), ("192.0.2.10", {}), ("0.0.0.0", {"DBSPECIALIST_AUTH_TOKEN": ""})],
-    ids=["ipv4-any", "ipv6-any", "specific-ip", "empty-env-token"],
+    [
+        ("0.0.0.0", {}),
+        ("::", {}),
+        ("192.0.2.10", {}),
+        ("0.0.0.0", {"DBSPECIALIST_AUTH_TOKEN": ""}),
+        ("0.0.0.0", {"DBSPECIALIST_AUTH_TOKEN": "   "}),
+    ],
+    ids=["ipv4-any", "ipv6-any", "specific-ip", "empty-env-token", "blank-env-token"],
 )
 def test_refuses_public_bind_without_token(cache_dir: Path, host: str, env: dict[str, str]) -> None:
     port = free_port()
