@@ -91,6 +91,11 @@ class Index(_Model):
     origin: Literal["index", "unique_constraint", "primary_key"] = "index"
     sparse: bool = False
     ttl_seconds: int | None = Field(default=None, description="MongoDB TTL indexes: expireAfterSeconds")
+    collation: dict[str, Any] | None = Field(
+        default=None,
+        description="MongoDB: the index's collation as listIndexes reports it (None: simple binary comparison); "
+        "string predicates use the index only when the query's collation matches",
+    )
     source_line: int | None = None
 
 

@@ -13,13 +13,15 @@ Progress goes through the optional callback (MCP progress notifications).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from dbspecialist.adapters.base import DatabaseAdapter
-from dbspecialist.errors import DBSpecialistError
+from dbspecialist.adapters.catalog import Catalog
+from dbspecialist.errors import DBSpecialistError, QueryTimeoutError
 from dbspecialist.knowledge.indexes.advisor import (
     IndexAdvice,
     build_advice,
@@ -27,7 +29,7 @@ from dbspecialist.knowledge.indexes.advisor import (
     unverified_advice,
 )
 from dbspecialist.knowledge.indexes.candidates import Candidate, candidates
-from dbspecialist.knowledge.indexes.esr import MongoCandidate, esr_candidate
+from dbspecialist.knowledge.indexes.esr import MongoCandidate, esr_candidates, query_shape
 from dbspecialist.knowledge.indexes.select import MIN_WORKLOAD_SHARE_PCT, QueryCosts, redundant
 
 if TYPE_CHECKING:
@@ -122,7 +124,8 @@ async def recommend(
     notes: list[str] = []
     engine = adapter.engine
     await report(0, 4, "reading the schema")
-    catalog = await adapter.introspect()
+    # MongoDB reads the catalog of the queried collections only, once the workload is known (_mongo_catalog).
+    catalog = await adapter.introspect() if engine != "mongodb" else Catalog(engine=engine)
     workload: list[str] = list(queries or [])
     source = "queries"
     if use_workload:
@@ -142,13 +145,16 @@ async def recommend(
     await report(1, 4, f"synthesising candidates for {len(workload)} queries")
 
     if engine == "mongodb":
+        queried = await _mongo_catalog(adapter, workload, notes)
         mongo: list[MongoCandidate] = []
         for q in workload:
-            cand = esr_candidate(q, catalog)
-            if cand is not None:
-                mongo.append(cand)
-            else:
-                notes.append(f"no index needed or shape not understood (pass JSON find/aggregate): {q[:80]!r}")
+            shaped = esr_candidates(q, queried)
+            mongo += [c for c in shaped if all(c.statement != m.statement for m in mongo)]
+            if not shaped:
+                notes.append(
+                    "no index needed (an existing index already serves it, or it has no filter/sort) or shape not "
+                    f"understood (pass JSON find/aggregate): {q[:80]!r}"
+                )
         from dbspecialist.adapters import mongodb_advisor
 
         async def mongo_progress(done: float, total: float, message: str) -> None:
@@ -270,6 +276,29 @@ async def recommend(
         advice = IndexAdvice(queries_analyzed=len(workload), workload_source=source, notes=notes)
     await report(4, 4, "done")
     return advice
+
+
+async def _mongo_catalog(adapter: DatabaseAdapter, workload: Sequence[str], notes: list[str]) -> Catalog | None:
+    """The catalog of the collections the queries name; None (advice without it) when reading it times out."""
+    names: set[str] = set()
+    for query in workload:
+        try:
+            parsed = json.loads(query)
+        except ValueError:
+            continue
+        shape = query_shape(parsed) if isinstance(parsed, dict) else None
+        if shape is not None:
+            names.add(shape.collection)
+    if not names:
+        return None
+    try:
+        return await adapter.introspect(tables=sorted(names))
+    except QueryTimeoutError as exc:
+        notes.append(
+            f"the existing indexes could not be read ({exc}); candidates are not checked against them, so some "
+            "may already exist"
+        )
+        return None
 
 
 async def _drop_redundant(

@@ -125,6 +125,10 @@ WIREDTIGER_CACHE_KEYS: Final = (
     "unmodified pages evicted",
     "modified pages evicted",
 )
+TIME_SERIES_NOTE: Final = (
+    "time-series collection: documents are stored in buckets per time span and meta value; custom validators "
+    "are not supported on it"
+)
 METRICS_KEYS: Final = ("cursor", "document", "queryExecutor", "operation")
 # Setting-name suffixes that tell the unit, longest first.
 UNIT_SUFFIXES: Final = (
@@ -732,8 +736,25 @@ class _Schema:
         return out
 
 
+# listCollections types that hold documents (and indexes, statistics): a time-series collection is reported
+# as "timeseries" by MongoDB 5.0+ (its buckets live in system.buckets.<name>, which we skip).
+DOCUMENT_COLLECTION_TYPES: Final = frozenset({"collection", "timeseries"})
+
+
 def _is_collection(info: Mapping[str, Any]) -> bool:
-    return bool(info.get("type", "collection") == "collection")
+    return str(info.get("type", "collection")) in DOCUMENT_COLLECTION_TYPES
+
+
+def _is_time_series(info: Mapping[str, Any]) -> bool:
+    return info.get("type") == "timeseries" or "timeseries" in (info.get("options") or {})
+
+
+def _collation(value: Any) -> Doc | None:
+    """An index's collation, None for the simple (binary) one."""
+    if not isinstance(value, Mapping) or value.get("locale") in (None, "simple"):
+        return None
+    result: Doc = _relaxed(value)
+    return result
 
 
 def _index(entry: Mapping[str, Any], sizes: Mapping[str, Any]) -> Index:
@@ -766,6 +787,7 @@ def _index(entry: Mapping[str, Any], sizes: Mapping[str, Any]) -> Index:
         origin="primary_key" if primary else "index",
         sparse=bool(spec.get("sparse")),
         ttl_seconds=int(ttl) if isinstance(ttl, int | float) else None,
+        collation=_collation(spec.get("collation")),
     )
 
 
@@ -800,6 +822,9 @@ def _table(database: str, info: Mapping[str, Any], bulk: _Bulk, schema: _Schema 
             table_stats["max_bson_size"] = max(schema.sizes)
     if hidden:
         table_stats["hidden_indexes"] = hidden
+    time_series = _is_time_series(info)
+    if time_series:
+        table_stats["time_series"] = True
     table_bytes, index_bytes = _positive(stats.get("size")), _positive(stats.get("totalIndexSize"))
     storage = _positive(stats.get("storageSize"))
     return Table(
@@ -817,6 +842,7 @@ def _table(database: str, info: Mapping[str, Any], bulk: _Bulk, schema: _Schema 
         options={k: _text(v) or "" for k, v in _relaxed(options).items()},
         validator=_relaxed(validator) if validator is not None else None,
         stats=_relaxed(table_stats),
+        comment=TIME_SERIES_NOTE if time_series else None,
     )
 
 

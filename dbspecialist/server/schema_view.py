@@ -9,8 +9,18 @@ SUMMARY_BUDGET_BYTES = 40_000  # keeps a page (as indented JSON text) under 50 K
 FULL_BUDGET_BYTES = 120_000
 
 
+def _sampled_type(col: Column) -> str:
+    """Document stores: each sampled type with its share when a field holds several ("int 83% | string 17%")."""
+    counts = col.sample.type_counts if col.sample is not None else {}
+    total = sum(counts.values())
+    if len(counts) < 2 or total <= 0:
+        return col.data_type
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return " | ".join(f"{name} {round(100 * n / total)}%" for name, n in ranked)
+
+
 def column_text(col: Column) -> str:
-    text = f"{col.name} {col.data_type}".rstrip()
+    text = f"{col.name} {_sampled_type(col)}".rstrip()
     if not col.nullable:
         text += " NOT NULL"
     if col.default is not None:
@@ -46,6 +56,12 @@ def index_text(index: Index) -> str:
         text += f" WHERE {index.predicate}"
     if not index.valid:
         text += " INVALID"
+    if index.sparse:  # MongoDB index options
+        text += " SPARSE"
+    if index.ttl_seconds is not None:
+        text += f" TTL {index.ttl_seconds}s"
+    if index.collation is not None:
+        text += f" COLLATION {index.collation.get('locale')}"
     return text
 
 

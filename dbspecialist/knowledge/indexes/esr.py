@@ -102,8 +102,7 @@ def query_shape(query: Mapping[str, Any]) -> QueryShape | None:
     return None
 
 
-def esr_candidate(query: Mapping[str, Any] | str, catalog: Catalog | None = None) -> MongoCandidate | None:
-    """The ESR index for one query shape, or None when it needs none (no filter/sort, or already indexed)."""
+def _parse(query: Mapping[str, Any] | str) -> QueryShape | None:
     if isinstance(query, str):
         try:
             query = json.loads(query)
@@ -114,7 +113,50 @@ def esr_candidate(query: Mapping[str, Any] | str, catalog: Catalog | None = None
     shape = query_shape(query)
     if shape is None or not isinstance(shape.filter, Mapping) or not isinstance(shape.sort, Mapping):
         return None
-    collection, filter_doc, sort_doc = shape.collection, shape.filter, shape.sort
+    return shape
+
+
+def _or_branches(filter_doc: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
+    """The branches of a `$or` that is the whole filter; None otherwise (other fields give the index its lead)."""
+    branches = filter_doc.get("$or")
+    if list(filter_doc) != ["$or"] or not isinstance(branches, list) or not branches:
+        return None
+    return branches if all(isinstance(b, Mapping) for b in branches) else None
+
+
+def esr_candidate(query: Mapping[str, Any] | str, catalog: Catalog | None = None) -> MongoCandidate | None:
+    """The ESR index for one query shape, or None when it needs none (no filter/sort, or already indexed)."""
+    shape = _parse(query)
+    if shape is None:
+        return None
+    return _candidate(shape.collection, shape.filter, shape.sort, catalog)
+
+
+def esr_candidates(query: Mapping[str, Any] | str, catalog: Catalog | None = None) -> list[MongoCandidate]:
+    """The ESR indexes a query shape needs: one, or one per `$or` branch not yet indexed.
+
+    MongoDB answers a `$or` with an index only when every branch can use one (an OR of index scans);
+    a single unindexed branch makes the whole query a collection scan, so each branch is its own shape.
+    """
+    shape = _parse(query)
+    if shape is None:
+        return []
+    branches = _or_branches(shape.filter)
+    if branches is None:
+        found = _candidate(shape.collection, shape.filter, shape.sort, catalog)
+        return [found] if found is not None else []
+    out: list[MongoCandidate] = []
+    for number, branch in enumerate(branches, 1):
+        cand = _candidate(shape.collection, branch, {}, catalog)
+        if cand is not None and all(c.statement != cand.statement for c in out):
+            note = f"$or branch {number} of {len(branches)}: every branch needs an index, or the query scans"
+            out.append(cand.model_copy(update={"reason": f"{cand.reason} ({note})"}))
+    return out
+
+
+def _candidate(
+    collection: str, filter_doc: Mapping[str, Any], sort_doc: Mapping[str, Any], catalog: Catalog | None
+) -> MongoCandidate | None:
     eq: list[str] = []
     rng: list[str] = []
     notes: list[str] = []
@@ -126,7 +168,7 @@ def esr_candidate(query: Mapping[str, Any] | str, catalog: Catalog | None = None
     keys += [(f, 1) for f in rng]
     if not keys or keys == [("_id", 1)]:
         return None
-    if catalog is not None and _covered(collection, keys, catalog):
+    if catalog is not None and _covered(collection, eq, [(f, d) for f, d in keys if f in sort], rng, catalog):
         return None
     spec = ", ".join(f"{json.dumps(f)}: {d}" for f, d in keys)
     parts = [
@@ -154,12 +196,54 @@ def _collection_ref(name: str) -> str:
     return f"db.getCollection({json.dumps(name)})"
 
 
-def _covered(collection: str, keys: list[tuple[str, int]], catalog: Catalog) -> bool:
+def _key(column: str) -> tuple[str, int]:
+    """A catalog index column ("created_at DESC", "loc 2dsphere", "email") → (field, direction or 0)."""
+    name, _, rest = column.rpartition(" ")
+    if not name:
+        return column, 1
+    return (name, -1) if rest == "DESC" else (name, 1) if rest == "ASC" else (column, 0)
+
+
+def serves(columns: list[str], equality: list[str], sort: list[tuple[str, int]], range_: list[str]) -> bool:
+    """Whether an ordinary index with `columns` already serves the ESR shape.
+
+    Equality fields may come in any order and direction; the sort fields must follow in the sort's
+    directions or all reversed (an index is walked both ways); range fields come last, any direction.
+    """
+    keys = [_key(c) for c in columns]
+    if any(d == 0 for _, d in keys):
+        return False
+    wanted = len(equality) + len(sort) + len(range_)
+    if len(keys) < wanted:
+        return False
+    eq_part = keys[: len(equality)]
+    sort_part = keys[len(equality) : len(equality) + len(sort)]
+    range_part = keys[len(equality) + len(sort) : wanted]
+    if {f for f, _ in eq_part} != set(equality) or {f for f, _ in range_part} != set(range_):
+        return False
+    if [f for f, _ in sort_part] != [f for f, _ in sort]:
+        return False
+    same = all(d == w for (_, d), (_, w) in zip(sort_part, sort, strict=True))
+    reverse = all(d == -w for (_, d), (_, w) in zip(sort_part, sort, strict=True))
+    return same or reverse
+
+
+def _covered(
+    collection: str, equality: list[str], sort: list[tuple[str, int]], range_: list[str], catalog: Catalog
+) -> bool:
     table = catalog.table(collection)
     if table is None:
         return False
-    wanted = [f if d == 1 else f"{f} DESC" for f, d in keys]
-    return any(ix.predicate is None and ix.columns[: len(wanted)] == wanted for ix in table.indexes)
+    hidden = set(table.stats.get("hidden_indexes") or [])
+    return any(
+        ix.predicate is None
+        and ix.collation is None  # string matches use a collated index only under the same collation
+        and ix.name not in hidden
+        and ix.method in (None, "btree")
+        and not (ix.sparse and not equality and not range_)  # a sparse index misses documents a bare sort needs
+        and serves(ix.columns, equality, sort, range_)
+        for ix in table.indexes
+    )
 
 
-__all__ = ["MongoCandidate", "QueryShape", "esr_candidate", "query_shape"]
+__all__ = ["MongoCandidate", "QueryShape", "esr_candidate", "esr_candidates", "query_shape", "serves"]

@@ -8,6 +8,7 @@ from dbspecialist.knowledge.migrations.mongodb_commands import (
     CATALOG_LOCK,
     READ_INTENT,
     RENAME_COLLECTION_LOCKS_SINCE,
+    URI_PLACEHOLDER,
     X_LOCK_NOTE,
     Command,
     MongoPlanState,
@@ -118,7 +119,10 @@ def plan_drop(state: MongoPlanState, command: Command) -> None:
             collection,
             [command],
             stats=state.stats(collection),
-            rollback=[f"mongorestore --nsInclude '{state.database}.{collection}' {BACKUP_DIR}/"],
+            rollback=[
+                f'mongorestore --uri="{URI_PLACEHOLDER}" --gzip --nsInclude '
+                f"'{state.database}.{collection}' {BACKUP_DIR}/"
+            ],
             reversible=False,
             notes=["The documents and indexes are gone; only the dump brings them back."],
         )
@@ -142,5 +146,13 @@ def dump_step(state: MongoPlanState, collection: str) -> None:
         kind="command",
         rollback=[f"-- delete {BACKUP_DIR}/ once the migration is verified"],
     )
-    command = f"mongodump --db {state.database} --collection {collection} --gzip --out {BACKUP_DIR}/"
-    state.steps.append(step.model_copy(update={"command": command}))
+    command = (
+        f'mongodump --uri="{URI_PLACEHOLDER}" --db {state.database} --collection {collection} --gzip '
+        f"--out {BACKUP_DIR}/"
+    )
+    notes = [
+        *step.notes,
+        f"{URI_PLACEHOLDER} is the connection string of the deployment (set it in the shell; with a database path "
+        f"in it, that database must be {state.database}). The dump is gzipped, so mongorestore needs --gzip too.",
+    ]
+    state.steps.append(step.model_copy(update={"command": command, "notes": notes}))

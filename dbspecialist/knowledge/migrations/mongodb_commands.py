@@ -52,6 +52,11 @@ X_LOCK_NOTE: Final = (
     "writes queue behind it: run it when no long query or batch job is active on the collection."
 )
 NON_IDEMPOTENT_OPERATORS: Final = ("$inc", "$mul", "$push", "$pop", "$bit", "$currentDate")
+# The connection string in the mongodump/mongorestore commands: a shell variable, never the real URI (credentials).
+URI_PLACEHOLDER: Final = "$MONGODB_URI"
+# The mark a non-idempotent backfill sets on each document it changes, and filters on (our convention).
+MIGRATION_MARK_FIELD: Final = "schema_version"
+MIGRATION_MARK_VALUE: Final = 2
 
 
 def to_json(value: Any) -> str:
@@ -188,6 +193,19 @@ def and_filters(*conditions: dict[str, Any] | None) -> dict[str, Any]:
     if len(kept) <= 1:
         return kept[0] if kept else {}
     return {"$and": kept}
+
+
+def non_idempotent_operators(change: Any) -> list[str]:
+    """The update operators of `change` that change a document again on every run ($inc, $push, ...)."""
+    if not isinstance(change, dict):
+        return []
+    return sorted(op for op in change if op in NON_IDEMPOTENT_OPERATORS)
+
+
+def marked_update(change: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`change` plus a `$set` of the migration mark, and the filter that skips documents already marked."""
+    marked = {**change, "$set": {**(change.get("$set") or {}), MIGRATION_MARK_FIELD: MIGRATION_MARK_VALUE}}
+    return marked, {MIGRATION_MARK_FIELD: {"$ne": MIGRATION_MARK_VALUE}}
 
 
 def deploy_step(title: str, phase: Phase) -> MigrationStep:

@@ -14,6 +14,8 @@ from dbspecialist.knowledge.migrations.model import DurationEstimate, LockClaim,
 from dbspecialist.knowledge.migrations.mongodb_backfill import backfill_script
 from dbspecialist.knowledge.migrations.mongodb_collections import dump_step
 from dbspecialist.knowledge.migrations.mongodb_commands import (
+    MIGRATION_MARK_FIELD,
+    MIGRATION_MARK_VALUE,
     PIPELINE_UPDATES_SINCE,
     WRITE_INTENT,
     Command,
@@ -21,6 +23,8 @@ from dbspecialist.knowledge.migrations.mongodb_commands import (
     and_filters,
     command_step,
     deploy_step,
+    marked_update,
+    non_idempotent_operators,
     to_json,
 )
 from dbspecialist.knowledge.migrations.mongodb_indexes import drop_index, index_spec, plan_create_indexes
@@ -71,6 +75,14 @@ def backfill(state: MongoPlanState, collection: str, update: dict[str, Any]) -> 
     query = update.get("q") or {}
     change = update["u"]
     guard = idempotent_guard(change)
+    if guard is None and non_idempotent_operators(change):
+        change, guard = marked_update(change)  # $inc & co.: mark each changed document and skip marked ones
+        state.notes.append(
+            f"The backfill of {collection} sets {MIGRATION_MARK_FIELD}: {MIGRATION_MARK_VALUE} on each document it "
+            f"changes and skips documents that have it, so {', '.join(non_idempotent_operators(update['u']))} "
+            f"applies once per document even when a batch is retried ({MIGRATION_MARK_VALUE} stands for the "
+            "version this migration produces)."
+        )
     batch_filter = and_filters(query, guard)
     title = f"Backfill {collection} in _id batches of {DEFAULT_BATCH_ROWS:,}: {to_json(change)}"
     batched_step(

@@ -13,9 +13,11 @@ from dbspecialist.knowledge.migrations.mongodb_commands import (
     NON_IDEMPOTENT_OPERATORS,
     ROLLING_BUILD_BYTES,
     Command,
+    and_filters,
     collection_of,
     current_ttl,
     documents_in,
+    marked_update,
     multi_updates,
     to_json,
     too_big_for_simultaneous_build,
@@ -92,7 +94,7 @@ def check_non_idempotent(command: Command, ctx: PlanContext) -> Iterator[Finding
         )
         if not operators:
             continue
-        marked = {**update.get("u", {}), "$set": {**update["u"].get("$set", {}), "schema_version": 2}}
+        marked, guard = marked_update(update["u"])
         yield _finding(
             NON_IDEMPOTENT,
             command,
@@ -111,7 +113,7 @@ def check_non_idempotent(command: Command, ctx: PlanContext) -> Iterator[Finding
                             "update": collection_of(command),
                             "updates": [
                                 {
-                                    "q": {"$and": [update.get("q") or {}, {"schema_version": {"$ne": 2}}]},
+                                    "q": and_filters(update.get("q") or {}, guard),
                                     "u": marked,
                                     "multi": True,
                                 }
@@ -415,6 +417,8 @@ def check_ttl_backlog(command: Command, ctx: PlanContext) -> Iterator[Finding]:
     if "createIndexes" in command and documents_in(ctx, collection) != 0:
         for spec in command.get("indexes") or []:
             if isinstance(spec, dict) and "expireAfterSeconds" in spec:
+                if ttl_field_types(ctx, collection, spec.get("key")) is not None:
+                    continue  # not a date field: nothing expires (MIG190)
                 yield _ttl_finding(command, str(spec.get("name")), spec["expireAfterSeconds"], None)
     index = command.get("index") if "collMod" in command else None
     if isinstance(index, dict) and "expireAfterSeconds" in index:
@@ -434,6 +438,80 @@ def _ttl_finding(command: Command, name: str, seconds: int, current: int | None)
         rationale="The TTL monitor deletes the whole backlog at once, loading primary, replicas and oplog.",
         help="Count and delete the backlog in throttled batches first, or lower the limit in steps.",
     )
+
+
+def ttl_field_types(ctx: PlanContext, collection: str, key: object) -> list[str] | None:
+    """The sampled BSON types of a TTL key's field when none of its values is a date; None when dates were
+    seen, or when the sample does not tell (no catalog, field not sampled, not a single-field key)."""
+    if not isinstance(key, dict) or len(key) != 1:
+        return None
+    (field_name,) = key
+    table = ctx.table(collection)
+    if table is None:
+        return None
+    types: dict[str, int] = {}
+    for column in table.columns:
+        if column.name in (field_name, f"{field_name}[]") and column.sample is not None:
+            for name, count in column.sample.type_counts.items():
+                types[name] = types.get(name, 0) + count
+    if not types or "date" in types:
+        return None
+    return sorted(t for t in types if t != "array")
+
+
+TTL_ON_NON_DATE = _spec(
+    "MIG190",
+    "mongodb-ttl-on-non-date-field",
+    Severity.MEDIUM,
+    "A TTL index on a field whose sampled values are not dates, so no document ever expires.",
+    fix="never",
+).model_copy(update={"status": "preview"})
+
+
+def check_ttl_on_non_date(command: Command, ctx: PlanContext) -> Iterator[Finding]:
+    """A TTL index on a field that holds no dates never deletes anything.
+
+    ## Why is this bad?
+    The TTL monitor only expires documents whose indexed field is a date (or an array holding dates); a
+    document whose field is a string, a number or missing is kept for ever. The index is built and looks
+    right, while the data it was meant to clear keeps growing.
+
+    ## Example
+    ```javascript
+    db.orders.createIndex({status: 1}, {expireAfterSeconds: 3600})   // status is a string
+    ```
+
+    ## Use instead
+    ```javascript
+    db.orders.createIndex({created_at: 1}, {expireAfterSeconds: 3600})   // created_at holds BSON dates
+    ```
+    Store the expiry time as a BSON date (not an epoch number or an ISO string) and index that field.
+    """
+    if "createIndexes" not in command:
+        return
+    collection = collection_of(command)
+    for spec in command.get("indexes") or []:
+        if not isinstance(spec, dict) or "expireAfterSeconds" not in spec:
+            continue
+        types = ttl_field_types(ctx, collection, spec.get("key"))
+        if types is None:
+            continue
+        (field_name,) = spec["key"]
+        name = str(spec.get("name"))
+        yield _finding(
+            TTL_ON_NON_DATE,
+            command,
+            subject=f"{collection}.{name}",
+            kind="index",
+            title=f"TTL {name} never expires a document: sampled {field_name} values are {', '.join(types)}, not dates",
+            evidence={
+                "field": field_name,
+                "sampled_types": ", ".join(types),
+                "expireAfterSeconds": spec["expireAfterSeconds"],
+            },
+            rationale="The TTL monitor skips documents whose indexed field is not a date, so nothing is deleted.",
+            help=f"Put the TTL on a field holding BSON dates, or store {field_name} as a date first.",
+        )
 
 
 UNBATCHED_UPDATE = _spec(
@@ -481,4 +559,5 @@ RULES: tuple[tuple[RuleSpec, Check], ...] = (
     (UNIQUE_ON_EXISTING, check_unique_on_existing),
     (TTL_DELETES_BACKLOG, check_ttl_backlog),
     (UNBATCHED_UPDATE, check_unbatched_update),
+    (TTL_ON_NON_DATE, check_ttl_on_non_date),
 )

@@ -1355,9 +1355,13 @@ def mongo_collscan(plan: Plan, context: Mapping[str, Any]) -> Iterator[Finding]:
             continue
         filter_doc = node.extra.get("filter") or plan.extra.get("parsed_query")
         keys = _esr_keys(plan, filter_doc)
-        if not keys:
+        branches = _or_branch_keys(filter_doc)
+        if not keys and not branches:
             continue  # an unfiltered, unsorted read of everything: a scan is what was asked for
         collection = _mongo_collection(plan)
+        if not keys:
+            yield _or_collscan(node, plan, collection, branches)
+            continue
         in_memory_sort = any(n.node_type == "SORT" for n in plan.nodes())
         yield _finding(
             SPEC_PLN060,
@@ -1386,6 +1390,68 @@ def mongo_collscan(plan: Plan, context: Mapping[str, Any]) -> Iterator[Finding]:
             help=f"Create the index {json.dumps(keys)} on {collection}.",
             fix=_mongo_fix(collection, keys, f"ESR index on {collection}"),
         )
+
+
+def _or_branch_keys(filter_doc: Any) -> list[dict[str, Any]]:
+    """ESR keys per branch of a top-level `$or` (each joined with the filter's other fields), distinct, in order."""
+    if not isinstance(filter_doc, Mapping):
+        return []
+    branches = filter_doc.get("$or")
+    if not isinstance(branches, list):
+        return []
+    rest = {k: v for k, v in filter_doc.items() if k != "$or"}
+    out: list[dict[str, Any]] = []
+    for branch in branches:
+        eq: list[str] = []
+        rng: list[str] = []
+        _mongo_fields({"$and": [rest, branch]}, eq, rng)
+        keys = {f: 1 for f in [*eq, *rng]}
+        if keys and keys not in out:
+            out.append(keys)
+    return out
+
+
+def _or_collscan(node: PlanNode, plan: Plan, collection: str, branches: list[dict[str, Any]]) -> Finding:
+    """PLN060 for a `$or` scanned whole: MongoDB uses indexes for a $or only when every branch has one."""
+    examined = plan.extra.get("totalDocsExamined")
+    returned = plan.extra.get("nReturned")
+    return _finding(
+        SPEC_PLN060,
+        node,
+        f"COLLSCAN on {collection}",
+        subject_kind="collection",
+        table=collection,
+        title=f"Every document of {collection} is read for a $or"
+        + (
+            f" ({examined:,} examined for {returned:,} returned)"
+            if isinstance(examined, int) and isinstance(returned, int)
+            else ""
+        ),
+        evidence={
+            "docs_examined": examined,
+            "n_returned": returned,
+            "ratio": _ratio(examined, returned),
+            "or_branches": len(branches),
+            "execution_ms": plan.execution_ms,
+            "index_keys": "; ".join(json.dumps(k) for k in branches),
+        },
+        rationale=(
+            "MongoDB answers a $or from indexes only when every branch can use one (an OR of index scans); a "
+            "single branch without an index makes it read the whole collection."
+        ),
+        help=(
+            "Give every $or branch an index: "
+            + "; ".join(json.dumps(k) for k in branches)
+            + ". Branches whose fields already lead an index need nothing (recommend_indexes checks that)."
+        ),
+        fix=Fix(
+            title=f"An index per $or branch on {collection}",
+            statements=[_create_index(collection, k) for k in branches],
+            safety="safe",
+            note="Skip the statements whose keys already lead an existing index; the others are what the scan "
+            "lacks. Index builds on MongoDB 4.2+ hold an exclusive lock only at the start and end of the build.",
+        ),
+    )
 
 
 SPEC_PLN061 = RuleSpec(
@@ -1620,7 +1686,13 @@ def mongo_fetch_filter(plan: Plan, context: Mapping[str, Any]) -> Iterator[Findi
             continue
         current = scan.extra.get("key_pattern") or {}
         keys = _esr_keys(plan)
+        examined = node.extra.get("docsExamined", plan.extra.get("totalDocsExamined"))
+        returned = node.actual_rows if node.actual_rows is not None else plan.extra.get("nReturned")
+        if isinstance(examined, int | float) and isinstance(returned, int | float) and examined <= returned:
+            continue  # measured: the filter rejected nothing (e.g. it repeats a partial index's own filter)
         merged: dict[str, Any] = dict(current) if isinstance(current, Mapping) else {}
+        if keys and not set(merged) <= set(keys):
+            merged = {}  # the scanned index leads with fields the query does not use: start from the query's
         eq: list[str] = []
         rng: list[str] = []
         _mongo_fields(node.extra.get("filter"), eq, rng)
@@ -1628,8 +1700,6 @@ def mongo_fetch_filter(plan: Plan, context: Mapping[str, Any]) -> Iterator[Findi
             merged.setdefault(f, 1)
         if keys and set(keys) >= set(merged):
             merged = keys
-        examined = node.extra.get("docsExamined", plan.extra.get("totalDocsExamined"))
-        returned = node.actual_rows if node.actual_rows is not None else plan.extra.get("nReturned")
         ratio = _ratio(examined, returned)
         if ratio is not None and ratio < MONGO_EXAMINED_RATIO and isinstance(examined, int | float) and examined >= 0:
             severity = Severity.LOW

@@ -38,8 +38,12 @@ def _plain(index: Index) -> bool:
 
 
 def _leads(short: Index, long: Index) -> bool:
-    """`short`'s keys are the first keys of `long`, in the same directions or all reversed."""
-    if len(short.columns) > len(long.columns):
+    """`short`'s keys are the first keys of `long`, in the same directions or all reversed, with the same collation.
+
+    Indexes with different collations never stand in for each other: a string comparison uses an index
+    only when the query's collation matches the index's (MongoDB docs, "Collation and Index Use").
+    """
+    if len(short.columns) > len(long.columns) or short.collation != long.collation:
         return False
     mine = [_key(c) for c in short.columns]
     theirs = [_key(c) for c in long.columns[: len(mine)]]
@@ -71,7 +75,8 @@ def check(ctx: SchemaContext) -> Iterator[Finding]:
     `{customer_id: 1, created_at: -1}` adds nothing for reads while every write updates both and
     both take cache memory. A single-key prefix is redundant whatever its direction, because an
     index can be walked both ways. Unique, TTL, partial and sparse indexes are left alone: each
-    does something the longer index does not.
+    does something the longer index does not. So are indexes whose collation differs from the
+    longer index's: string comparisons use an index only under the query's own collation.
 
     ## Example
     ```javascript

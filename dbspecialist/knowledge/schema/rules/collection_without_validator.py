@@ -32,6 +32,12 @@ BSON_TYPE_ALIASES: frozenset[str] = frozenset(
 )
 # A DBRef is stored as an embedded document ({$ref, $id}).
 TYPE_RENAMES: dict[str, str] = {"dbRef": "object"}
+# Which numeric BSON type a client writes depends on the client and the value, not on the schema: mongosh
+# stores 5 as an int and 5.5 as a double, drivers store big integers as long. A validator that names one of
+# them rejects ordinary numbers, so sampled int/long/double values become the "number" alias (which also
+# accepts decimal). A field only ever sampled as decimal keeps "decimal": that is a deliberate choice.
+NUMERIC_TYPES: frozenset[str] = frozenset({"int", "long", "double", "decimal"})
+LOOSE_NUMERIC_TYPES: frozenset[str] = frozenset({"int", "long", "double"})
 
 
 @dataclass
@@ -71,6 +77,8 @@ def _types(column: Column | None) -> list[str]:
         alias = TYPE_RENAMES.get(name, name)
         if alias in BSON_TYPE_ALIASES and documents > 0:
             counts[alias] = counts.get(alias, 0) + documents
+    if counts.keys() & LOOSE_NUMERIC_TYPES:
+        counts["number"] = sum(counts.pop(t) for t in NUMERIC_TYPES & counts.keys())
     return [t for t, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
 
 
@@ -123,6 +131,11 @@ def json_schema(table: Table) -> dict[str, Any]:
     return schema
 
 
+def is_time_series(table: Table) -> bool:
+    """A MongoDB time-series collection (listCollections type "timeseries" or a timeseries option)."""
+    return bool(table.stats.get("time_series")) or "timeseries" in table.options
+
+
 def validator_command(ctx: SchemaContext, table: Table) -> str:
     """`db.runCommand({collMod: ..., validator: {$jsonSchema: ...}, validationLevel: "moderate", ...})`."""
     schema = json.dumps(json_schema(table), separators=(", ", ": "), ensure_ascii=False)
@@ -155,15 +168,17 @@ def check(ctx: SchemaContext) -> Iterator[Finding]:
       validationLevel: "moderate", validationAction: "warn"})
     ```
     The generated schema comes from the sample: fields present in every sampled document are
-    required, each field allows the types seen for it.
+    required, each field allows the types seen for it. Integers and doubles are written as
+    `bsonType: "number"`, since clients pick the numeric type per value (mongosh stores `5` as
+    an int, `5.5` as a double). Time-series collections are skipped: they take no custom validator.
 
     ## Fix safety
     Safe: with level "moderate" and action "warn" the server logs documents that do not match
     and rejects nothing. Review the schema, then switch the action to "error".
     """
     for table in ctx.tables():
-        if table.kind != "collection" or table.validator:
-            continue
+        if table.kind != "collection" or table.validator or is_time_series(table):
+            continue  # time-series collections do not support custom validators
         fields = [c for c in table.columns if c.sample is not None and not c.name.startswith("$")]
         if not fields:
             continue  # nothing sampled, so there is no shape to propose

@@ -251,9 +251,9 @@ def test_unset_backfill_guards_on_existence_and_inc_is_flagged() -> None:
     assert _rules(inc) == ["MIG180", "MIG189"]
     [finding] = [f for f in inc.findings if f.rule_id == "MIG180"]
     assert finding.fix is not None and json.loads(finding.fix.statements[0])["updates"][0]["q"] == {
-        "$and": [{}, {"schema_version": {"$ne": 2}}]
+        "schema_version": {"$ne": 2}
     }
-    assert any("no automatic idempotency guard" in n for n in inc.steps[0].notes)
+    assert any("skips documents already changed" in n for n in inc.steps[0].notes)  # guarded by the mark
 
 
 def test_small_collection_update_is_not_flagged_and_single_updates_are_plain() -> None:
@@ -289,7 +289,7 @@ def test_field_rename_is_expand_contract() -> None:
     unset = json.loads(out.steps[6].sql[1])["updates"][0]
     assert unset["u"] == {"$unset": {"name": ""}}
     assert unset["q"]["$and"][:2] == [{"name": {"$exists": True}}, {"full_name": {"$exists": True}}]
-    assert out.steps[5].command == "mongodump --db shop --collection users --gzip --out backup/"
+    assert out.steps[5].command == 'mongodump --uri="$MONGODB_URI" --db shop --collection users --gzip --out backup/'
     assert _rules(out) == ["MIG184", "MIG189"]
     assert out.backfill_script is not None and out.backfill_script.count('"""Batched update') == 2
 
@@ -329,7 +329,7 @@ def test_drop_collection_dumps_first_and_cannot_be_undone() -> None:
         ("contract", "command"),
     ]
     assert out.steps[2].reversible is False
-    assert out.steps[2].rollback == ["mongorestore --nsInclude 'shop.users' backup/"]
+    assert out.steps[2].rollback == ["mongorestore --uri=\"$MONGODB_URI\" --gzip --nsInclude 'shop.users' backup/"]
     assert _rules(out) == ["MIG186"]
 
 
@@ -351,7 +351,7 @@ def test_input_errors_name_what_to_change() -> None:
 
 
 def test_rules_are_documented_and_in_the_mongodb_range() -> None:
-    assert [spec.id for spec, _ in RULES] == [f"MIG{n}" for n in range(180, 190)]
+    assert [spec.id for spec, _ in RULES] == [f"MIG{n}" for n in range(180, 191)]
     for spec, check in RULES:
         assert spec.capability == "migrations" and spec.engines == ("mongodb",)
         assert check.__doc__ and "## Why is this bad?" in check.__doc__ and "## Use instead" in check.__doc__

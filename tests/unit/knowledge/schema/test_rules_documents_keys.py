@@ -588,7 +588,7 @@ def test_generated_validator_is_deterministic_and_follows_the_sample() -> None:
             "address": {
                 "bsonType": ["object", "null"],
                 "required": ["city"],
-                "properties": {"city": {"bsonType": "string"}, "zip": {"bsonType": ["string", "int"]}},
+                "properties": {"city": {"bsonType": "string"}, "zip": {"bsonType": ["string", "number"]}},
             },
             "items": {
                 "bsonType": "array",
