@@ -21,6 +21,7 @@ from dbspecialist.knowledge.migrations import lint_rules_postgres_drops as drops
 from dbspecialist.knowledge.migrations import lint_rules_postgres_failures as failures
 from dbspecialist.knowledge.migrations import lint_rules_postgres_hygiene as hygiene
 from dbspecialist.knowledge.migrations import lint_rules_postgres_index as index
+from dbspecialist.knowledge.migrations import lint_rules_postgres_table_locks as table_locks
 from dbspecialist.knowledge.migrations import lint_rules_postgres_transactions as transactions
 from dbspecialist.knowledge.migrations import lint_rules_postgres_types as types
 from dbspecialist.knowledge.migrations import pg_locks
@@ -100,6 +101,8 @@ _TABLE: Final[tuple[tuple[RuleSpec, Check, frozenset[str] | None], ...]] = (
     (failures.ENUM_VALUE_UNCOMMITTED, failures.check_enum_value_uncommitted, _ALL),
     (failures.NOT_NULL_CONSTRAINT_BEFORE_18, failures.check_not_null_constraint_before_18, _COLUMNS),
     (drops.DROP_CONSTRAINT, drops.check_drop_constraint, _ALTER),
+    (table_locks.TRUNCATE_TABLE, table_locks.check_truncate_table, frozenset({"TruncateStmt"})),
+    (table_locks.LOCK_TABLE, table_locks.check_lock_table, frozenset({"LockStmt"})),
 )
 
 RULES: Final[tuple[tuple[RuleSpec, Check], ...]] = tuple(

@@ -521,6 +521,11 @@ def check_type_change(statement: PgStatement, state: LintState) -> Iterator[Find
             title = f"Changing {table}.{column} to {new_type} rewrites the table unless the current type is compatible"
         elif unknown:
             title = f"Changing {table}.{column} to {new_type} rewrites the whole table under lock"
+        elif _utc_would_free(op.detail, state):
+            title = (
+                f"Changing {table}.{column} from {old_type} to {new_type} rewrites the whole table under lock "
+                "unless the session time zone is UTC"
+            )
         else:
             title = f"Changing {table}.{column} from {old_type} to {new_type} rewrites the whole table under lock"
         yield finding(
@@ -543,9 +548,27 @@ def check_type_change(statement: PgStatement, state: LintState) -> Iterator[Find
                 "EXCLUSIVE blocks all access. A new column filled in the background avoids the long lock."
             ),
             help="Add a new column, sync it with a trigger, backfill in batches, then swap names (expand/contract).",
-            fix=_type_change_fix(table, column, new_type, state),
+            fix=_type_change_fix(table, column, new_type, state, utc_path=_utc_would_free(op.detail, state)),
             severity=severity,
         )
+
+
+def _utc_would_free(detail: dict[str, Any], state: LintState) -> bool:
+    """timestamp ↔ timestamptz on 12+ without a UTC session: `SET timezone = 'UTC'` first makes it catalog-only."""
+    pair = {str(detail.get("old_type") or "").split("(")[0], str(detail.get("type") or "").split("(")[0]}
+    pair = {_TIMESTAMP_ALIASES.get(t.strip().lower(), t.strip().lower()) for t in pair}
+    return (
+        pair == {"timestamp", "timestamptz"}
+        and not detail.get("using")
+        and state.version >= (12, 0, 0)
+        and "UTC" in str(detail.get("reason") or "")
+    )
+
+
+_TIMESTAMP_ALIASES: Final = {
+    "timestamp without time zone": "timestamp",
+    "timestamp with time zone": "timestamptz",
+}
 
 
 def _maybe_cheap(base: str) -> bool:
@@ -553,7 +576,7 @@ def _maybe_cheap(base: str) -> bool:
     return aliases.get(base, base) in _MAYBE_CHEAP_TARGETS
 
 
-def _type_change_fix(table: str, column: str, new_type: str, state: LintState) -> Fix:
+def _type_change_fix(table: str, column: str, new_type: str, state: LintState, *, utc_path: bool = False) -> Fix:
     t, c = ident(table), ident(column)
     new_column = f"{column}_new"
     n = ident(new_column)
@@ -572,5 +595,11 @@ def _type_change_fix(table: str, column: str, new_type: str, state: LintState) -
             f"ALTER TABLE {t} DROP COLUMN {ident(column + '_old')};  -- after the application stopped reading it",
         ],
         safety="display-only",
-        note="Recreate indexes and constraints of the old column on the new one (concurrently) before the swap.",
+        note="Recreate indexes and constraints of the old column on the new one (concurrently) before the swap."
+        + (
+            f" Simpler when the stored values are UTC: `SET timezone = 'UTC'; ALTER TABLE {t} ALTER COLUMN {c} "
+            f"TYPE {new_type};` changes only the catalog on PostgreSQL 12+ (indexes on the column are rebuilt)."
+            if utc_path
+            else ""
+        ),
     )

@@ -6,6 +6,7 @@ ADD table_constraint_using_index).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from typing import Any
 
@@ -269,6 +270,14 @@ def check_foreign_key(statement: PgStatement, state: LintState) -> Iterator[Find
                 body = f"CONSTRAINT {ident(name)} {body}"
             statements = [f"ALTER TABLE {ident(table)} ADD {body} NOT VALID;"]
         statements.append(f"ALTER TABLE {ident(table)} VALIDATE CONSTRAINT {ident(name)};")
+        fix = Fix(
+            title="Add NOT VALID, validate separately",
+            statements=statements,
+            note="Commit before the VALIDATE; each statement in its own transaction is best.",
+        )
+        partitions = state.schema.partitions(table)
+        if partitions is not None and not column:
+            fix = _partitioned_foreign_key_fix(table, con, name, partitions)
         yield finding(
             FOREIGN_KEY,
             statement,
@@ -282,12 +291,34 @@ def check_foreign_key(statement: PgStatement, state: LintState) -> Iterator[Find
                 "NOT VALID commits immediately; VALIDATE CONSTRAINT then checks the rows with writes allowed."
             ),
             help="Add the foreign key NOT VALID, then VALIDATE CONSTRAINT in a separate transaction.",
-            fix=Fix(
-                title="Add NOT VALID, validate separately",
-                statements=statements,
-                note="Commit before the VALIDATE; each statement in its own transaction is best.",
-            ),
+            fix=fix,
         )
+
+
+def _partitioned_foreign_key_fix(table: str, con: Any, name: str, partitions: list[str]) -> Fix:
+    """NOT VALID + VALIDATE on each partition, then the key on the parent, which adopts the partitions' keys.
+
+    PostgreSQL refuses a NOT VALID foreign key on a partitioned table ("cannot add NOT VALID foreign key on
+    partitioned table"); added on the parent last, the key attaches each partition's equal, validated key instead
+    of checking the rows again.
+    """
+    part = copy.deepcopy(con)
+    part.conname = name
+    part.skip_validation = True
+    part.initially_valid = False
+    parent = copy.deepcopy(con)
+    parent.conname = name
+    body_part, body_parent = deparse(part), deparse(parent)
+    adds = [f"ALTER TABLE {ident(p)} ADD {body_part};" for p in partitions]
+    validates = [f"ALTER TABLE {ident(p)} VALIDATE CONSTRAINT {ident(name)};" for p in partitions]
+    return Fix(
+        title="Add the key NOT VALID on each partition, validate them, then add it on the parent",
+        statements=[*adds, *validates, f"ALTER TABLE {ident(table)} ADD {body_parent};"],
+        note=(
+            f"{table} is partitioned: NOT VALID is refused on it. Commit after the NOT VALID adds and run each "
+            "VALIDATE in its own transaction; the last statement then only checks the catalog."
+        ),
+    )
 
 
 # ----------------------------------------------------------------------------------------------- MIG009, MIG010

@@ -150,7 +150,9 @@ def check_robust(statement: PgStatement, state: LintState) -> Iterator[Finding]:
 
     ## Notes
     squawk's prefer-robust-stmts. Differences: VALIDATE CONSTRAINT is idempotent and is not flagged; a named ADD
-    CONSTRAINT is fine after a `DROP CONSTRAINT IF EXISTS` of the same name; ADD VALUE without IF NOT EXISTS is
+    CONSTRAINT is fine after a `DROP CONSTRAINT IF EXISTS` of the same name, and our fix for it is a DO block that
+    adds the constraint only while it is missing (dropping and re-adding a key would rebuild its index under lock
+    and fail once foreign keys reference it); ADD VALUE without IF NOT EXISTS is
     flagged; files of a single statement are not flagged. For CREATE INDEX CONCURRENTLY we advise dropping a
     leftover first rather than IF NOT EXISTS alone, which would keep an INVALID index from a failed build.
     """
@@ -187,15 +189,15 @@ def check_robust(statement: PgStatement, state: LintState) -> Iterator[Finding]:
             note = f"Named {name} (PostgreSQL's own default): a re-run then finds it instead of adding a second one."
     elif "ADD unnamed constraint" in problems:
         statements = _named_constraints(statement)
-        note = "Named as PostgreSQL names it and dropped IF EXISTS first, so a re-run neither fails nor adds a "
-        note += "duplicate."
+        note = "Named as PostgreSQL names it and added only while missing, so a re-run neither fails nor adds a "
+        note += "duplicate (nor rebuilds or re-validates an existing constraint)."
     elif any(p.startswith(("ATTACH PARTITION", "DETACH PARTITION")) for p in problems):
         statements, note = _guarded_partition(statement)
     elif any(p.startswith("ADD CONSTRAINT") for p in problems) and statement.kind == "AlterTableStmt":
         table = alter_table_name(statement)
         names = [p.removeprefix("ADD CONSTRAINT ") for p in problems if p.startswith("ADD CONSTRAINT")]
-        statements = [f"ALTER TABLE {ident(table)} DROP CONSTRAINT IF EXISTS {ident(n)};" for n in names]
-        statements.append(patched_sql(statement, changes) if changes else text)
+        statements = [_guarded_add(table, names, patched_sql(statement, changes) if changes else text)]
+        note = _GUARD_NOTE
     elif statement.kind == "RenameStmt" and not changes:
         statements = [_guarded_column_rename(node)]
         note = "The DO block renames the column only while it still has the old name."
@@ -236,7 +238,7 @@ def _named_constraints(statement: PgStatement) -> list[str]:
     table = alter_table_name(statement)
     relname = table.rsplit(".", 1)[-1]
     changes: list[Change] = []
-    drops: list[str] = []
+    names: list[str] = []
     for _position, sub, cmd in alter_cmds(statement):
         con = cmd.def_
         if sub != "AT_AddConstraint" or con.conname or con.indexname:
@@ -251,8 +253,26 @@ def _named_constraints(statement: PgStatement) -> list[str]:
         else:
             name = index_name(relname, [str(c.sval) for c in con.keys or ()], _CONSTRAINT_SUFFIX.get(kind, "key"))
         changes.append((con, "conname", name))
-        drops.append(f"ALTER TABLE {ident(table)} DROP CONSTRAINT IF EXISTS {ident(name)};")
-    return [*drops, patched_sql(statement, changes)]
+        names.append(name)
+    return [_guarded_add(table, names, patched_sql(statement, changes))]
+
+
+_GUARD_NOTE = (
+    "The DO block adds the constraint only while it is missing: a re-run skips it, where dropping and re-adding "
+    "would rebuild a key's index (or re-check every row) under lock, and fail when foreign keys depend on the key."
+)
+
+
+def _guarded_add(table: str, names: list[str], sql_text: str) -> str:
+    """ALTER TABLE ... ADD CONSTRAINT run only while none of `names` exists on the table (one DO block)."""
+    regclass = ident(table).replace("'", "''")
+    wanted = ", ".join("'" + n.replace("'", "''") + "'" for n in names)
+    body = sql_text.rstrip().rstrip(";")
+    tag = "$migration$" if "$$" in body else "$$"
+    return (
+        f"DO {tag} BEGIN IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = '{regclass}'::regclass "
+        f"AND conname IN ({wanted})) THEN {body}; END IF; END {tag};"
+    )
 
 
 def _first_column(expr: Any) -> list[str]:

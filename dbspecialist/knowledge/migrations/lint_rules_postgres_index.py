@@ -5,6 +5,7 @@ Lock modes are PostgreSQL's own (documentation: CREATE INDEX, DROP INDEX, REINDE
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from typing import Any, Final
 
@@ -25,7 +26,7 @@ from dbspecialist.knowledge.migrations.lint_rules_postgres_core import (
 )
 from dbspecialist.knowledge.migrations.pg_classify import operation
 from dbspecialist.knowledge.migrations.pg_locks import ACCESS_EXCLUSIVE, SHARE
-from dbspecialist.knowledge.migrations.pg_statements import PgStatement, relation_name
+from dbspecialist.knowledge.migrations.pg_statements import PgStatement, deparse, relation_name
 
 # PostgreSQL 14.0-14.3 can build corrupt indexes CONCURRENTLY (MIG042; fixed in 14.4).
 CORRUPTION_FROM: Final = (14, 0, 0)
@@ -93,7 +94,8 @@ def check_create_index(statement: PgStatement, state: LintState) -> Iterator[Fin
         ),
         help="Build the index with CREATE INDEX CONCURRENTLY, outside a transaction.",
         fix=_unless_corrupting(
-            Fix(
+            _partitioned_index_fix(statement, table, name, state)
+            or Fix(
                 title="Build the index concurrently",
                 statements=[patched_sql(statement, [(node, "concurrent", True)])],
                 note=note,
@@ -101,6 +103,57 @@ def check_create_index(statement: PgStatement, state: LintState) -> Iterator[Fin
             state,
         ),
     )
+
+
+def _partitioned_index_fix(statement: PgStatement, table: str, name: str | None, state: LintState) -> Fix | None:
+    """On a partitioned table (known from the catalog): CONCURRENTLY per partition, ON ONLY the parent, attach.
+
+    PostgreSQL refuses CREATE INDEX CONCURRENTLY on a partitioned table; an index created ON ONLY the parent is
+    empty and invalid until every partition's index is attached to it.
+    """
+    partitions = state.schema.partitions(table)
+    if partitions is None or not name:
+        return None
+    node: Any = statement.node
+    statements: list[str] = []
+    attach: list[str] = []
+    parent_prefix = short(table)
+    for partition in partitions:
+        part_short = short(partition)
+        part_name = (
+            part_short + name[len(parent_prefix) :]
+            if name.lower().startswith(parent_prefix.lower())
+            else f"{part_short}_{name}"
+        )[:63]
+        part = copy.deepcopy(node)
+        part.idxname = part_name
+        part.concurrent = True
+        part.if_not_exists = True
+        schema, _, relname = partition.rpartition(".")
+        part.relation.schemaname = schema or None
+        part.relation.relname = relname
+        statements.append(f"{deparse(part)};")
+        qualified = f"{schema}.{part_name}" if schema else part_name
+        attach.append(f"ALTER INDEX {ident(_same_schema(table, name))} ATTACH PARTITION {ident(qualified)};")
+    parent = copy.deepcopy(node)
+    parent.concurrent = False
+    parent.if_not_exists = True
+    parent.relation.inh = False  # ON ONLY: the parent's own index, nothing is built
+    statements.append(f"{deparse(parent)};")
+    return Fix(
+        title="Build the index on each partition concurrently, then attach it to the parent",
+        statements=[*statements, *attach],
+        note=(
+            f"{table} is partitioned: CREATE INDEX CONCURRENTLY is refused on it. Run each CONCURRENTLY build "
+            "outside any transaction block; the parent's index is valid once every partition's index is attached. "
+            "A partition added later gets the index automatically (built under its own lock)."
+        ),
+    )
+
+
+def _same_schema(table: str, name: str) -> str:
+    schema, _, _rest = table.rpartition(".")
+    return f"{schema}.{name}" if schema and "." not in name else name
 
 
 def _unless_corrupting(fix: Fix, state: LintState) -> Fix:

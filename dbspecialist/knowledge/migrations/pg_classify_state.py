@@ -58,6 +58,37 @@ class SchemaState:
         short = short_name(name)
         return next((t for t in self.catalog.tables if t.name.lower() == short), None)
 
+    def partitions(self, name: str) -> list[str] | None:
+        """The leaf partitions of `name` when the catalog says it is a partitioned table, else None."""
+        found = self.table(name)
+        if found is None or self.catalog is None:
+            return None
+        return leaf_partitions(self.catalog, found)
+
+
+def leaf_partitions(catalog: Catalog, table: Table) -> list[str] | None:
+    """The leaf partitions of a partitioned `table`, as usually written (no `public.`); None when not partitioned."""
+    if table.kind != "partitioned_table":
+        return None
+    leaves: list[str] = []
+    parents = [table.qualified_name.lower()]
+    while parents:
+        parent = parents.pop(0)
+        for t in catalog.tables:
+            of = (t.partition_of or "").lower()
+            if (
+                not of
+                or of.rsplit(".", 1)[-1] != parent.rsplit(".", 1)[-1]
+                or ("." in of and "." in parent and of != parent)
+            ):
+                continue
+            written = t.name if t.schema_name in (None, "public") else t.qualified_name
+            if t.kind == "partitioned_table":
+                parents.append(written.lower())
+            else:
+                leaves.append(written)
+    return sorted(leaves)
+
 
 def not_null_check_column(expression: str) -> str | None:
     """'c' when a CHECK expression is exactly `c IS NOT NULL` (parentheses allowed), else None."""

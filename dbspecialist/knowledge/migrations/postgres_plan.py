@@ -313,11 +313,15 @@ def _rows_by_key(b: Builder, table: str, where: Any) -> int | None:
     primary key or of a unique index (AND-ed); None when it does not (or the keys are unknown)."""
     from pglast import ast
 
-    found = b.table(table)
-    if found is None or where is None:
+    if where is None:
         return None
-    keys = [found.primary_key.columns] if found.primary_key is not None else []
-    keys += [index.columns for index in found.indexes if index.unique and index.predicate is None]
+    found = b.table(table)
+    if found is not None:
+        keys: list[list[str]] = [found.primary_key.columns] if found.primary_key is not None else []
+        keys += [index.columns for index in found.indexes if index.unique and index.predicate is None]
+    else:
+        # No catalog: the same guess the keyset backfill makes (primary key `id`), stated as an assumption.
+        keys = [["id"]]
     args: Any = where.args if isinstance(where, ast.BoolExpr) and where.boolop == 0 else None  # AND_EXPR
     terms = list(args) if args is not None else [where]
     pinned: dict[str, int] = {}
@@ -337,7 +341,13 @@ def _rows_by_key(b: Builder, table: str, where: Any) -> int | None:
             rows = 1
             for c in columns:
                 rows *= pinned[c.lower()]
-            return rows if rows <= MAX_KEYED_ROWS else None
+            if rows > MAX_KEYED_ROWS:
+                return None
+            if found is None:
+                b.assume(
+                    f"{table}: id assumed to be the primary key, so the WHERE pins {rows:,} row(s) (no catalog given)"
+                )
+            return rows
     return None
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
-from dbspecialist.knowledge.migrations.backfill import Backfill, backfill_script
+from dbspecialist.knowledge.migrations.backfill import CTID, Backfill, backfill_script
 from dbspecialist.knowledge.migrations.estimate import backfill_estimate
 from dbspecialist.knowledge.migrations.model import Phase
 from dbspecialist.knowledge.migrations.pg_classify import ClassifiedOp
@@ -29,7 +29,7 @@ from dbspecialist.knowledge.migrations.postgres_rewrites_rules import (
 )
 
 if TYPE_CHECKING:
-    from dbspecialist.adapters.catalog import Column, Index
+    from dbspecialist.adapters.catalog import Column, Index, Table
 
 PLACEHOLDER = "<value for existing rows>"
 
@@ -113,12 +113,31 @@ def not_valid_then_validate(
 def backfill(b: Builder, table: str, set_clause: str, where_pending: str, title: str, notes: list[str]) -> None:
     """A keyset backfill step (kind 'script') and its script in PlannerOutput.backfill_script."""
     found = b.table(table)
-    if found is not None and found.primary_key is not None and found.primary_key.columns:
-        keys = found.primary_key.columns
-        types = [next((c.data_type for c in found.columns if c.name == k), "bigint") for k in keys]
-    else:
-        keys, types = ["id"], ["bigint"]
+    keys = batch_key(found) if found is not None else None
+    if found is None:
+        keys = ["id"]
         b.assume(f"{table}: primary key assumed to be id bigint for the keyset backfill (no catalog given)")
+    elif keys is None:
+        keys = [CTID]
+        notes = [
+            f"{table} has no primary key and no unique index on NOT NULL columns: the batches walk the table by "
+            "ranges of heap pages (ctid), each range ending where the next one starts."
+            + (
+                " Before PostgreSQL 14 each batch scans the whole table (no TID range scan): add a key first on a "
+                "large table."
+                if b.version < (14, 0, 0)
+                else ""
+            ),
+            *notes,
+        ]
+    types = [
+        "tid"
+        if k == CTID
+        else next((c.data_type for c in found.columns if c.name == k), "bigint")
+        if found
+        else "bigint"
+        for k in keys
+    ]
     spec = Backfill.of(table, keys, set_clause, where_pending, pk_types=types)
     script = backfill_script(table, keys, set_clause, where_pending, pk_types=types)
     column = set_clause.split("=", 1)[0].strip().strip('"')
@@ -143,6 +162,24 @@ def backfill(b: Builder, table: str, set_clause: str, where_pending: str, title:
         ],
     )
     b.steps[-1].estimate = est
+
+
+def batch_key(table: Table) -> list[str] | None:
+    """The columns a keyset backfill can walk: the primary key, else the shortest unique, non-partial index on plain
+    NOT NULL columns; None when there is neither (the backfill then walks heap pages by ctid)."""
+    if table.primary_key is not None and table.primary_key.columns:
+        return list(table.primary_key.columns)
+    not_null = {c.name for c in table.columns if not c.nullable}
+    candidates = [
+        list(index.columns)
+        for index in table.indexes
+        if index.unique
+        and index.valid
+        and index.predicate is None
+        and index.columns
+        and all(c in not_null for c in index.columns)
+    ]
+    return min(candidates, key=len) if candidates else None
 
 
 # ------------------------------------------------------------------------------------------------ NOT NULL

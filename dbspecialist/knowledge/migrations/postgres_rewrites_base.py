@@ -25,6 +25,7 @@ from dbspecialist.knowledge.migrations.backfill import ident
 from dbspecialist.knowledge.migrations.estimate import estimate
 from dbspecialist.knowledge.migrations.model import DurationEstimate, MigrationStep, Phase, StepKind, TableEffect
 from dbspecialist.knowledge.migrations.pg_classify import SchemaState, claim, operation
+from dbspecialist.knowledge.migrations.pg_classify_state import leaf_partitions
 from dbspecialist.knowledge.migrations.postgres_rewrites_rules import long_blocking_step
 
 if TYPE_CHECKING:
@@ -94,26 +95,9 @@ class Builder:
     def partitions(self, table: str) -> list[str] | None:
         """The leaf partitions of `table` as qualified names when it is a partitioned table, else None."""
         found = self.table(table)
-        if found is None or found.kind != "partitioned_table" or self.ctx.catalog is None:
+        if found is None or self.ctx.catalog is None:
             return None
-        leaves: list[str] = []
-        parents = [found.qualified_name.lower()]
-        while parents:
-            parent = parents.pop(0)
-            for t in self.ctx.catalog.tables:
-                of = (t.partition_of or "").lower()
-                if (
-                    not of
-                    or of.rsplit(".", 1)[-1] != parent.rsplit(".", 1)[-1]
-                    or ("." in of and "." in parent and of != parent)
-                ):
-                    continue
-                name = t.name if t.schema_name in (None, "public") else t.qualified_name  # as usually written
-                if t.kind == "partitioned_table":
-                    parents.append(name.lower())
-                else:
-                    leaves.append(name)
-        return sorted(leaves)
+        return leaf_partitions(self.ctx.catalog, found)
 
     def is_new(self, table: str) -> bool:
         return short_name(table).lower() in self.state.new_tables

@@ -97,7 +97,17 @@ def _swap_column_type(b: Builder, table: str, column: str, new_type: str, using:
         [alter(table, f"ADD COLUMN {q(new_col)} {new_type}")],
         "add_column",
         rollback=[alter(table, f"DROP COLUMN {q(new_col)}")],
-        notes=[f"In place: {why or 'the current type is unknown'} — ACCESS EXCLUSIVE for the whole rewrite."],
+        notes=[
+            f"In place: {why or 'the current type is unknown'} — ACCESS EXCLUSIVE for the whole rewrite.",
+            *(
+                [
+                    "If the stored values are UTC, plan `SET timezone = 'UTC';` followed by the ALTER instead: on "
+                    "PostgreSQL 12+ it only changes the catalog (and rebuilds indexes on the column), no new column."
+                ]
+                if "timezone = 'UTC'" in why and not detail.get("using")
+                else []
+            ),
+        ],
     )
     b.step(
         "expand",

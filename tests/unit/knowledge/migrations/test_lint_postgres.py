@@ -81,7 +81,7 @@ def lines(sql: str, rule_id: str, version: str | None = None, **kwargs: object) 
 
 def test_rule_ids_are_unique_sequential_and_in_the_postgres_range() -> None:
     ids = [rule.id for rule, _check in RULES]
-    assert len(ids) == len(set(ids)) == 53
+    assert len(ids) == len(set(ids)) == 55
     assert all(re.fullmatch(r"MIG0\d\d", rule_id) for rule_id in ids)
     assert ids == sorted(ids)
     names = [rule.name for rule, _check in RULES]
@@ -209,6 +209,12 @@ CASES: list[tuple[str, str, list[int], str | None]] = [
     ("MIG023", "ALTER TABLE o ALTER COLUMN c DROP DEFAULT;", [], None),
     ("MIG024", "TRUNCATE customers CASCADE;", [1], None),
     ("MIG024", "TRUNCATE customers, orders;", [], None),
+    # MIG054 truncate-existing-table, MIG055 explicit-lock-table
+    ("MIG054", "SELECT 1;\nTRUNCATE audit_events;", [2], None),
+    ("MIG054", "CREATE TABLE scratch (a int);\nTRUNCATE scratch;", [], None),
+    ("MIG055", "LOCK TABLE orders IN ACCESS EXCLUSIVE MODE;\nUPDATE orders SET a = 1;", [1], None),
+    ("MIG055", "BEGIN;\nLOCK TABLE orders IN SHARE MODE;\nCOMMIT;", [2], None),
+    ("MIG055", "CREATE TABLE scratch (a int);\nBEGIN;\nLOCK TABLE scratch;\nCOMMIT;", [], None),
     ("MIG035", "ALTER TYPE status ADD VALUE 'packed';", [1], None),
     ("MIG035", "ALTER TYPE status ADD VALUE 'packed' AFTER 'paid';", [], None),
     ("MIG043", "ALTER SCHEMA billing RENAME TO invoicing;", [1], None),
