@@ -137,6 +137,19 @@ def _largest(catalog: Catalog | None) -> tuple[str | None, int | None]:
     return top.qualified_name, top.total_bytes
 
 
+def pg_dead_pct(catalog: Catalog | None, qualified_name: str | None) -> float | None:
+    """n_dead_tup / (n_live_tup + n_dead_tup) of one table, in % (pg_stat_user_tables), or None."""
+    if catalog is None or qualified_name is None:
+        return None
+    for table in catalog.tables:
+        if table.qualified_name == qualified_name:
+            live, dead = _int(table.stats.get("n_live_tup")), _int(table.stats.get("n_dead_tup"))
+            if live is None or dead is None or live + dead == 0:
+                return None
+            return round(100 * dead / (live + dead), 2)
+    return None
+
+
 # -------------------------------------------------------------------------------------------------- PostgreSQL
 
 
@@ -199,6 +212,7 @@ async def _postgres(adapter: DatabaseAdapter, seconds: float) -> CapacityFacts:
         largest = _largest(catalog)
         sources["working_set_bytes"] = "estimate: " + basis
         sources["largest_table_bytes"] = "pg_total_relation_size of the largest table"
+        sources["largest_table_dead_pct"] = "n_dead_tup / (n_live_tup + n_dead_tup) of it, pg_stat_user_tables"
 
     pgss_rows = await _try(notes, "pg_stat_statements", _rows(adapter, PG_PGSS_SCHEMA_SQL))
     pgss = '"' + str(pgss_rows[0]["schema"]).replace('"', '""') + '"' if pgss_rows else None
@@ -228,6 +242,7 @@ async def _postgres(adapter: DatabaseAdapter, seconds: float) -> CapacityFacts:
         data_bytes=_int(stats.get("database_size_bytes")),
         largest_table=largest[0],
         largest_table_bytes=largest[1],
+        largest_table_dead_pct=pg_dead_pct(catalog, largest[0]),
         cache_bytes=cache,
         cache_name="shared_buffers",
         working_set_bytes=working_set,

@@ -64,6 +64,9 @@ SETTINGS: Final = (
 _USER_NAMESPACE: Final = """n.nspname NOT IN ('pg_catalog', 'information_schema')
   AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'"""
 
+# The snapshot runs in our own transaction, whose SET LOCAL timeouts (statement, lock, idle-in-transaction) show
+# as source 'session': report what the session had before them (reset_val), i.e. the server's value, as
+# postgres.py SETTINGS_SQL does. Otherwise HLT005 would read the guard's idle_in_transaction_session_timeout.
 SERVER_SQL: Final = """
 SELECT pg_catalog.jsonb_build_object(
   'server_version', pg_catalog.current_setting('server_version'),
@@ -75,8 +78,9 @@ SELECT pg_catalog.jsonb_build_object(
   'in_recovery', pg_catalog.pg_is_in_recovery(),
   'sees_all_sessions', (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user)
       OR pg_catalog.pg_has_role(current_user, 'pg_read_all_stats', 'MEMBER'),
-  'settings', (SELECT pg_catalog.jsonb_object_agg(s.name, s.setting) FROM pg_catalog.pg_settings s
-                WHERE s.name = ANY($1::text[]))
+  'settings', (SELECT pg_catalog.jsonb_object_agg(
+                       s.name, CASE WHEN s.source = 'session' THEN s.reset_val ELSE s.setting END)
+                  FROM pg_catalog.pg_settings s WHERE s.name = ANY($1::text[]))
 )::text
 """
 
@@ -252,7 +256,10 @@ WITH seq AS (
             JOIN pg_catalog.pg_namespace tn ON tn.oid = tc.relnamespace
             JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
            WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid
-             AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype IN ('a', 'i') LIMIT 1) AS owned_by
+             AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype IN ('a', 'i') LIMIT 1) AS owned_by,
+         EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                  WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid
+                    AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype = 'i') AS identity
     FROM pg_catalog.pg_sequences s
     JOIN pg_catalog.pg_namespace n ON n.nspname = s.schemaname
     JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = s.sequencename

@@ -24,6 +24,7 @@ from typing import Any, Final
 from dbspecialist.adapters.base import DatabaseAdapter
 from dbspecialist.errors import DBSpecialistError, QueryError
 from dbspecialist.knowledge.workload.top_queries import check_request
+from dbspecialist.knowledge.workload.top_queries_sources import unqualified_relations
 
 MAX_BYTES: Final = 4_000_000  # statement texts can be long
 PROFILE_DOCS: Final = 2_000  # newest system.profile documents grouped into shapes
@@ -62,6 +63,21 @@ SELECT count(DISTINCT s.queryid)::int8 AS statements, coalesce(sum(s.calls), 0):
 FROM {{schema}}.pg_stat_statements s WHERE {_PG_THIS_DB}
 """
 PG_INFO_SQL: Final = "SELECT stats_reset::text AS since, dealloc FROM {schema}.pg_stat_statements_info"
+# Statements that are tool traffic (asyncpg's pool reset, catalog reads: see knowledge pg_housekeeping) are left
+# out of the ranking, so this many more rows are read than asked for to fill the list.
+PG_HOUSEKEEPING_RESERVE: Final = 30
+# The unqualified tables the ranked statements name that this connection's search_path does not find: each
+# statement was recorded under the search_path of the session that ran it, which pg_stat_statements does not keep.
+# $1: the names as written (identifier syntax), $2: the same names unquoted.
+PG_RELATIONS_SQL: Final = """
+SELECT pg_catalog.current_setting('search_path') AS search_path, u.ident AS name,
+       ARRAY(SELECT n.nspname::text FROM pg_catalog.pg_class c
+               JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+              WHERE c.relname = u.relname AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+              ORDER BY 1) AS schemas
+FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[])) AS u(ident, relname)
+WHERE pg_catalog.to_regclass(u.ident) IS NULL
+"""
 _PG_ORDER: Final = {
     "total_time": "sum(s.{total})",
     "mean_time": "sum(s.{total}) / nullif(sum(s.calls), 0)",
@@ -204,20 +220,50 @@ async def _postgres(adapter: DatabaseAdapter, order_by: str, limit: int) -> dict
     schema = '"' + str(meta["schema"]).replace('"', '""') + '"'
     total = "total_exec_time" if major >= 13 else "total_time"
     order = _PG_ORDER[order_by].format(total=total)
+    fetch = limit + PG_HOUSEKEEPING_RESERVE
     try:
-        rows = await _rows(adapter, PG_TOP_SQL.format(schema=schema, total=total, order=order, limit=limit), limit)
+        rows = await _rows(adapter, PG_TOP_SQL.format(schema=schema, total=total, order=order, limit=fetch), fetch)
         [totals] = await _rows(adapter, PG_TOTALS_SQL.format(schema=schema, total=total), 1)
         info = await _rows(adapter, PG_INFO_SQL.format(schema=schema), 1) if major >= 14 else []
     except DBSpecialistError as exc:
         return out | _error(exc)
     for row in rows:
         row["database"] = meta["database"]
+    try:
+        await _mark_unresolved(adapter, rows)
+    except DBSpecialistError as exc:  # the ranking stands without it
+        notes.append(f"could not check the tables' schemas against this connection's search_path: {exc}")
     if info and info[0].get("dealloc"):
         notes.append(
             f"{info[0]['dealloc']} times the least-used statements were evicted to make room "
             "(pg_stat_statements.max): rarely run statements may be missing"
         )
     return out | {"rows": rows, "totals": totals, "since": info[0]["since"] if info else None, "notes": notes}
+
+
+async def _mark_unresolved(adapter: DatabaseAdapter, rows: list[dict[str, Any]]) -> None:
+    """Add to each row the unqualified tables it names that this connection's search_path does not find."""
+    named = {id(row): unqualified_relations(str(row.get("query") or "")) for row in rows}
+    idents = sorted({name for names in named.values() for name in names})
+    if not idents:
+        return
+    plain = [i[1:-1].replace('""', '"') if i.startswith('"') else i for i in idents]
+    result = await adapter.run_read_only(
+        PG_RELATIONS_SQL,
+        [idents, plain],
+        max_rows=len(idents),
+        max_bytes=MAX_BYTES,
+        timeout_ms=adapter.config.options.statement_timeout_ms,
+    )
+    missing = [dict(zip(result.columns, r, strict=False)) for r in result.rows]
+    if not missing:
+        return
+    schemas = {str(m["name"]): [str(s) for s in m["schemas"] or []] for m in missing}
+    for row in rows:
+        unresolved = {name: schemas[name] for name in named[id(row)] if name in schemas}
+        if unresolved:
+            row["unresolved_relations"] = unresolved
+            row["search_path"] = str(missing[0]["search_path"])
 
 
 # -------------------------------------------------------------------------------------------------- MySQL

@@ -27,6 +27,9 @@ class CapacityFacts(BaseModel):
     data_growth_bytes_per_day: float | None = Field(default=None, ge=0, description="today's growth, before xfactor")
     largest_table: str | None = None
     largest_table_bytes: int | None = Field(default=None, ge=0)
+    largest_table_dead_pct: float | None = Field(
+        default=None, ge=0, json_schema_extra={"maximum": 100}, description="dead tuples of the largest table, %"
+    )
     ram_bytes: int | None = Field(default=None, ge=0, description="memory of the database host")
     cache_bytes: int | None = Field(
         default=None, ge=0, description="the engine's own cache: shared_buffers, InnoDB buffer pool, WiredTiger cache"
@@ -67,6 +70,8 @@ class CapacityFacts(BaseModel):
             found.append(f"unknown fact {name!r}: {hint}known facts: {', '.join(known)}")
         if self.cpu_busy_pct is not None and self.cpu_busy_pct > 100:
             found.append(f"cpu_busy_pct is a share of all cores, 0-100 (got {self.cpu_busy_pct:g})")
+        if self.largest_table_dead_pct is not None and self.largest_table_dead_pct > 100:
+            found.append(f"largest_table_dead_pct is a share, 0-100 (got {self.largest_table_dead_pct:g})")
         total, free = self.storage_total_bytes, self.storage_free_bytes
         if total is not None and free is not None and free > total:
             found.append(f"storage_free_bytes {free} is more than storage_total_bytes {total}")
@@ -115,7 +120,8 @@ class CapacityReport(BaseModel):
     engine: str | None
     growth_factor: float
     handles_factor: bool | None = Field(
-        description="true when every known resource has headroom >= factor; null when no limit is known"
+        description="false when a judged resource breaks before the factor; true when none does and both a data "
+        "resource (storage or memory) and a load resource (cpu, qps or writes) were judged; null otherwise"
     )
     first_limit: Resource | None = Field(default=None, description="the resource that breaks first")
     first_breaks_at: float | None = Field(default=None, description="the multiple of today's load where it breaks")

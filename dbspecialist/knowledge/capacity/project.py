@@ -32,6 +32,7 @@ MONGO_RESERVED_BYTES: Final = 1024**3  # WiredTiger's default cache: 50 % of (RA
 SHARED_BUFFERS_SHARE: Final = 0.25  # PostgreSQL docs: 25 % of RAM is a reasonable start for shared_buffers
 POOL_PER_CORE: Final = 2  # PostgreSQL wiki, "Number Of Database Connections": about (cores * 2) + spindles
 SECONDS_PER_DAY: Final = 86_400
+BLOATED_DEAD_PCT: Final = 20.0  # autovacuum's default scale factor: more dead tuples than this is overdue cleanup
 DISTRIBUTED: Final = {
     "postgresql": "Citus (distributed PostgreSQL: create_distributed_table on the shard key)",
     "mysql": "Vitess (sharded MySQL/MariaDB behind vtgate, a vindex maps the shard key to shards)",
@@ -70,7 +71,7 @@ def plan_capacity(facts: CapacityFacts, growth_factor: float = 10) -> CapacityRe
     ]
     known = [r for r in rows if r.breaks_at is not None]
     first = min(known, key=lambda r: r.breaks_at or 0.0) if known else None
-    handles = None if not known and not any(r.breaks is False for r in rows) else not any(r.breaks for r in rows)
+    handles = _handles(rows)
     unknown: list[Resource] = [r.resource for r in rows if r.breaks is None]
     notes = [
         f"linear model: data, working set, connections, queries, writes and WAL all * {_n(f)}; "
@@ -316,16 +317,47 @@ def _tail(row: Projection, unit: str) -> str:
 
 # -------------------------------------------------------------------------------------------------- verdict
 
+# A "yes" needs the data side and the load side judged: one of these, and one of those. Connections alone (or
+# memory alone) fitting says nothing about the rest, so the answer is then unknown, not yes.
+DATA_RESOURCES: Final[frozenset[Resource]] = frozenset({"storage", "memory"})
+LOAD_RESOURCES: Final[frozenset[Resource]] = frozenset({"cpu", "qps", "writes"})
+
+
+def _handles(rows: list[Projection]) -> bool | None:
+    """False when a judged resource breaks; True when none does and both sides were judged; else None."""
+    if any(r.breaks for r in rows):
+        return False
+    judged = {r.resource for r in rows if r.breaks is False}
+    if judged & DATA_RESOURCES and judged & LOAD_RESOURCES:
+        return True
+    return None
+
 
 def _verdict(f: float, rows: list[Projection], first: Projection | None, handles: bool | None) -> str:
-    if handles is None:
-        wanted = sorted({m for r in rows for m in r.missing})
+    judged = [r.resource for r in rows if r.breaks is not None]
+    unjudged = [r.resource for r in rows if r.breaks is None]
+    wanted = sorted({m for r in rows if r.breaks is None for m in r.missing})
+    if not judged:
         return f"unknown: no limit could be judged; give {', '.join(wanted)}"
+    rest = f"; not judged: {', '.join(unjudged)} (give {', '.join(wanted)})" if unjudged else ""
+    if handles is None:
+        closest = (
+            f"the closest limit is {first.resource}, reached at x{_n(first.breaks_at)}"
+            if first is not None
+            else "none reaches its limit"
+        )
+        return (
+            f"unknown at x{_n(f)}: only {', '.join(judged)} checked ({closest}); a yes needs storage or memory "
+            f"and cpu, qps or writes judged too{rest}"
+        )
     if first is None:
-        return f"yes at x{_n(f)}: no known resource reaches its limit"
+        return f"yes at x{_n(f)}: no judged resource reaches its limit ({', '.join(judged)}){rest}"
     broken = sorted((r for r in rows if r.breaks), key=lambda r: r.breaks_at or 0.0)
     if not broken:
-        return f"yes at x{_n(f)}: the closest limit is {first.resource}, reached at x{_n(first.breaks_at)}"
+        return (
+            f"yes at x{_n(f)}: the closest limit is {first.resource}, reached at x{_n(first.breaks_at)} "
+            f"(judged: {', '.join(judged)}){rest}"
+        )
     rest = ", ".join(f"{r.resource} at x{_n(r.breaks_at)}" for r in broken[1:] if r.breaks_at is not None)
     return (
         f"no: {first.resource} breaks first, at x{_n(first.breaks_at)} of today's load"
@@ -462,14 +494,29 @@ def _partitioning(facts: CapacityFacts, f: float, storage: Projection, engine: s
             needed=False,
             reason="Redis has no tables to partition; split big keys (hash buckets) instead",
         )
-    big, ram = facts.largest_table_bytes, facts.ram_bytes or facts.cache_bytes
+    # RAM only: the engine's cache (shared_buffers) is a fraction of the memory that keeps a table hot.
+    big, ram = facts.largest_table_bytes, facts.ram_bytes
     reasons: list[str] = []
     needed: bool | None = None
+    dead = facts.largest_table_dead_pct
+    if big is not None and dead is not None and dead >= BLOATED_DEAD_PCT:
+        live = big * (1 - dead / 100)
+        reasons.append(
+            f"largest table {facts.largest_table or ''} is {_n(dead)} % dead tuples: {_b(big)} on disk, about "
+            f"{_b(live)} live; reclaim the space first (VACUUM FULL or pg_repack rewrites it; plain VACUUM makes "
+            "it reusable) and judge the live size"
+        )
+        big = int(live)
     if big is not None and ram:
         needed = big * f > ram
         reasons.append(
-            f"largest table {facts.largest_table or ''} {_b(big)} * {_n(f)} = {_b(big * f)} vs memory {_b(ram)} "
+            f"largest table {facts.largest_table or ''} {_b(big)} * {_n(f)} = {_b(big * f)} vs RAM {_b(ram)} "
             "(PostgreSQL docs: partitioning pays off when a table outgrows the server's memory)"
+        )
+    elif big is not None:
+        reasons.append(
+            f"largest table {facts.largest_table or ''} {_b(big)} * {_n(f)} = {_b(big * f)}; RAM unknown (give "
+            f"ram_bytes: {facts.cache_name or 'the engine cache'} is only part of what keeps a table in memory)"
         )
     if storage.breaks:
         needed = True
@@ -478,6 +525,8 @@ def _partitioning(facts: CapacityFacts, f: float, storage: Projection, engine: s
         return Recommendation(
             order=4, step="partitioning", needed=None, reason="give largest_table_bytes and ram_bytes to judge"
         )
+    if needed is None:
+        return Recommendation(order=4, step="partitioning", needed=None, reason="; ".join(reasons))
     actions = {
         "postgresql": [
             "declarative partitioning by time (RANGE) for append-mostly data, by tenant (LIST/HASH) otherwise; the "

@@ -368,6 +368,63 @@ def _sequence_limit(row: dict[str, Any]) -> tuple[int, str]:
     return own, "sequence " + ("max_value" if ascending else "min_value")
 
 
+def _sequence_fix(row: dict[str, Any], sequence: str, source: str) -> Fix:
+    """Widen the owning column when it is narrower than bigint; otherwise the sequence alone.
+
+    A bigint sequence feeding an integer column fails when the value no longer fits the column ("integer out of
+    range"), so `ALTER SEQUENCE ... AS bigint` alone only moves the outage from nextval() to the INSERT. On an
+    identity column `ALTER COLUMN ... TYPE bigint` changes the sequence's type as well; a serial column's sequence
+    is a separate object and needs its own ALTER SEQUENCE.
+    """
+    owned_by = row.get("owned_by")
+    column_type = str(row.get("column_type") or "")
+    narrow_column = column_type in INTEGER_LIMITS and column_type != "bigint"
+    if owned_by and str(owned_by).count(".") >= 2 and (narrow_column or source.startswith("column")):
+        schema, tbl, column = str(owned_by).rsplit(".", 2)
+        table = name_of(schema, tbl)
+        alter = f"ALTER TABLE {table} ALTER COLUMN {name_of(None, column)} TYPE bigint;"
+        identity = bool(row.get("identity"))
+        statements = [alter] if identity else [alter, f"ALTER SEQUENCE {sequence} AS bigint;"]
+        return Fix(
+            title=f"Widen {owned_by} to bigint",
+            statements=statements,
+            safety="display-only",
+            note=f"The column is {column_type}: widening only the sequence would make inserts fail with "
+            f"'{column_type} out of range' instead. ALTER COLUMN TYPE rewrites the table (and its indexes) under an "
+            f'ACCESS EXCLUSIVE lock: call plan_migration with change="{alter}" for the online plan (new bigint '
+            "column, batched backfill, swap)"
+            + (
+                "; on an identity column the ALTER TABLE also makes its sequence bigint."
+                if identity
+                else "; then make the sequence bigint as well."
+            )
+            + " Columns that reference this one (foreign keys) need widening too.",
+        )
+    if row.get("data_type") == "bigint":
+        return Fix(
+            title=f"Raise the max_value of {sequence}",
+            statements=[f"ALTER SEQUENCE {sequence} AS bigint;"],
+            safety="display-only",
+            note="The sequence is already bigint: its max_value was set lower on purpose; raise it with "
+            "ALTER SEQUENCE ... MAXVALUE only if the column allows.",
+        )
+    if owned_by:  # the owning column is bigint (or not an integer type): the sequence is the only limit
+        return Fix(
+            title=f"Make {sequence} a bigint sequence",
+            statements=[f"ALTER SEQUENCE {sequence} AS bigint;"],
+            safety="safe",
+            note=f"Changes max_value to the bigint range when it was the old type's default; {owned_by} is "
+            f"{column_type or 'of unknown type'}, so the values fit.",
+        )
+    return Fix(
+        title=f"Make {sequence} a bigint sequence",
+        statements=[f"ALTER SEQUENCE {sequence} AS bigint;"],
+        safety="unsafe",
+        note="No column owns this sequence, so the columns it feeds (DEFAULT nextval(...)) are not known: check "
+        "they are bigint first, or inserts will fail with 'integer out of range' instead of at nextval().",
+    )
+
+
 def sequence_near_overflow(ctx: PgHealthContext) -> Iterator[Finding]:
     """A sequence has used most of its range: inserts fail once it reaches its limit.
 
@@ -382,8 +439,11 @@ def sequence_near_overflow(ctx: PgHealthContext) -> Iterator[Finding]:
     type range, whichever is narrower. Sampled now.
 
     ## Fix
-    `ALTER SEQUENCE ... AS bigint` when the sequence type is the limit; widen the column to bigint when
-    the column is (`plan_migration` plans that rewrite without downtime).
+    When the owning column is smallint or integer, widen the column to bigint (`plan_migration` plans that
+    rewrite without downtime), then the sequence (an identity column's sequence follows the column): widening
+    the sequence alone only moves the failure from nextval() to the INSERT ("integer out of range"). When the
+    column is already bigint, `ALTER SEQUENCE ... AS bigint` is enough; for a sequence no column owns, check the
+    columns it feeds first.
     """
     t = ctx.thresholds
     for row in ctx.section("sequences").get("rows") or []:
@@ -398,29 +458,7 @@ def sequence_near_overflow(ctx: PgHealthContext) -> Iterator[Finding]:
         sequence = name_of(row.get("schema"), str(row.get("name")))
         owned_by = row.get("owned_by")
         table = str(owned_by).split(".")[-2] if owned_by and str(owned_by).count(".") >= 2 else None
-        if source.startswith("column") and owned_by:
-            schema, tbl, column = str(owned_by).rsplit(".", 2)
-            fix = Fix(
-                title=f"Widen {owned_by} to bigint",
-                statements=[
-                    f"ALTER TABLE {name_of(schema, tbl)} ALTER COLUMN {name_of(None, column)} TYPE bigint;",
-                    f"ALTER SEQUENCE {sequence} AS bigint;",
-                ],
-                safety="display-only",
-                note="ALTER COLUMN TYPE rewrites the table under an ACCESS EXCLUSIVE lock: `plan_migration` plans "
-                "it without downtime (new column, backfill, swap).",
-            )
-        else:
-            fix = Fix(
-                title=f"Make {sequence} a bigint sequence",
-                statements=[f"ALTER SEQUENCE {sequence} AS bigint;"],
-                safety="safe" if row.get("data_type") != "bigint" else "display-only",
-                note="Changes max_value to the bigint range when it was the old type's default; check that the "
-                "column it feeds is bigint too."
-                if row.get("data_type") != "bigint"
-                else "The sequence is already bigint: its max_value was set lower on purpose; raise it with "
-                "ALTER SEQUENCE ... MAXVALUE only if the column allows.",
-            )
+        fix = _sequence_fix(row, sequence, source)
         yield finding(
             SEQUENCE_OVERFLOW,
             subject=sequence,
@@ -437,6 +475,7 @@ def sequence_near_overflow(ctx: PgHealthContext) -> Iterator[Finding]:
                 "remaining": abs(limit - as_int(last)),
                 "owned_by": owned_by,
                 "column_type": row.get("column_type"),
+                "identity": bool(row.get("identity")),
                 "cycle": bool(row.get("cycle")),
                 "threshold_pct": t.sequence_warn_pct,
             },

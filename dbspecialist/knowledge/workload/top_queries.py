@@ -11,6 +11,12 @@ by what the signals say, in this order:
 3. many calls with a small mean (>= MANY_CALLS at <= SMALL_MEAN_MS) → review_query: the N+1 shape;
 4. otherwise → explain_query, to see where its time goes.
 
+A data-modifying WITH (a CTE that updates) is a write, whatever its first word. On PostgreSQL the tool calls get a
+text the server can plan (typed literals `timestamptz $n` as `$n::timestamptz`, any-type function parameters
+cast, row-locking clauses left out, tables off this connection's search_path qualified), each change in the note;
+tool traffic (asyncpg's pool reset, dbspecialist's transaction framing, catalog-only reads) is left out of the
+ranking and counted in a note.
+
 When the source is not enabled, `enable` says exactly how to turn it on.
 """
 
@@ -77,6 +83,10 @@ def top_queries_report(raw: Mapping[str, Any], engine: str, order_by: str, limit
         )
 
     stats, totals, measured = _stats(engine, raw, notes)
+    own = [s for s in stats if s.housekeeping]
+    if own:
+        stats = [s for s in stats if not s.housekeeping]
+        notes.append(_housekeeping_note(own))
     ranked = sorted(stats, key=lambda s: (-_metric(s, order_by), s.query))[:limit]
     connection = raw.get("connection")
     queries = [
@@ -117,6 +127,27 @@ _EMPTY: Final = {
     "currentOp": "no client operation is running right now",
     "SLOWLOG": "the slow log is empty: nothing ran slower than slowlog-log-slower-than since it was last reset",
 }
+
+
+_HOUSEKEEPING: Final = {
+    "pool_reset": "the connection-pool reset asyncpg sends on every release (dbspecialist's own pool included)",
+    "dbspecialist": "dbspecialist's own transaction framing (BEGIN READ ONLY, SET LOCAL timeouts) and savepoints",
+    "catalog": "reads of the system catalogs and statistics views only (dbspecialist's tools, ORMs, psql, monitors)",
+}
+
+
+def _housekeeping_note(own: list[Stat]) -> str:
+    """What was left out of the ranking as tool traffic, so real catalog load is still visible."""
+    parts = []
+    for key, what in _HOUSEKEEPING.items():
+        group = [s for s in own if s.housekeeping == key]
+        if group:
+            calls = sum(s.calls for s in group)
+            total = sum(s.total_ms for s in group)
+            parts.append(f"{len(group)} statement(s) of {what}: {calls:,} calls, {total:,.1f} ms")
+    return "left out of the ranking as tool traffic, not the application's work (in the totals still): " + "; ".join(
+        parts
+    )
 
 
 def _metric(stat: Stat, order_by: str) -> float:
@@ -188,7 +219,9 @@ def _entry(
         total_time_ms=rounded(stat.total_ms),
         mean_time_ms=rounded(stat.mean_ms),
         rows=stat.rows,
-        rows_per_call=rounded(stat.rows / stat.calls, 2) if stat.rows is not None and stat.calls else None,
+        rows_per_call=rounded(stat.rows / stat.calls, 2)
+        if stat.rows is not None and stat.calls and "rows_counted" not in stat.signals
+        else None,
         time_share_pct=rounded(100 * stat.total_ms / total_time, 2) if total_time else None,
         calls_share_pct=rounded(100 * stat.calls / total_calls, 2) if total_calls else None,
         signals=stat.signals,

@@ -108,6 +108,10 @@ class Stat:
     example: str | None = None  # a runnable text with real values (MySQL 8 sample, MongoDB command)
     scans: bool = False
     verb: str | None = None  # Redis command name
+    housekeeping: str | None = None  # PostgreSQL: tool traffic (pool reset, catalog reads), left out of the ranking
+    # PostgreSQL: unqualified tables not visible on the connection's search_path -> schemas that hold one
+    unresolved: dict[str, list[str]] = field(default_factory=dict)
+    search_path: str | None = None  # the connection's search_path, when a table was not found on it
 
     @property
     def mean_ms(self) -> float:

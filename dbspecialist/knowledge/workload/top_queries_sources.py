@@ -28,6 +28,27 @@ _READ_WORDS: Final = frozenset({"select", "with", "table", "values"})
 _WRITE_WORDS: Final = frozenset({"insert", "update", "delete", "merge", "replace", "upsert"})
 _FIRST_WORD: Final = re.compile(r"^(?:\s+|/\*.*?\*/|--[^\n]*(?:\n|$)|\()*([A-Za-z]+)", re.DOTALL)
 _PG_PARAM: Final = re.compile(r"\$\d+")
+_DATA_MODIFYING_CTE: Final = re.compile(
+    r"\bAS\s+(?:NOT\s+)?(?:MATERIALIZED\s+)?\(\s*(?:INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE
+)
+_WITH_MAIN_WRITE: Final = re.compile(r"\)\s*(?:INSERT\s+INTO|UPDATE\s+\S+\s+SET|DELETE\s+FROM|MERGE\s+INTO)\b", re.I)
+# What asyncpg's Connection.reset() sends when a pooled connection is released (asyncpg/connection.py,
+# _get_reset_query): one simple-protocol string, recorded by pg_stat_statements as four statements.
+_POOL_RESET: Final = frozenset({"SELECT pg_advisory_unlock_all()", "CLOSE ALL", "UNLISTEN *", "RESET ALL"})
+_OUR_OBJECTS: Final = re.compile(
+    r"^(?:SAVEPOINT|RELEASE(?:\s+SAVEPOINT)?|ROLLBACK\s+TO(?:\s+SAVEPOINT)?|PREPARE|DEALLOCATE|EXECUTE)\s+"
+    r"dbspecialist_\w+",
+    re.IGNORECASE,
+)
+# The transaction framing of dbspecialist's guarded reads (adapters/postgres.py, _begin): BEGIN READ ONLY and the
+# SET LOCAL limits, each a separate pg_stat_statements entry (utility statements, so no next step either way).
+_OUR_FRAMING: Final = re.compile(
+    r"^(?:BEGIN(?:\s+ISOLATION\s+LEVEL\s+REPEATABLE\s+READ)?\s+READ\s+ONLY"
+    r"|SET\s+LOCAL\s+(?:statement_timeout|lock_timeout|idle_in_transaction_session_timeout|plan_cache_mode"
+    r"|enable_partition_pruning)\s*(?:=|TO)\s*\S+)$",
+    re.IGNORECASE,
+)
+_CATALOG_SCHEMAS: Final = frozenset({"pg_catalog", "information_schema"})
 _MONGO_READ_VERBS: Final = frozenset({"find", "aggregate", "count", "distinct"})
 _MONGO_WRITE_OPS: Final = frozenset({"insert", "update", "remove", "delete", "findAndModify", "findandmodify"})
 # Keys in a profiled MongoDB command that describe the session or the driver, not the query.
@@ -62,14 +83,76 @@ _MONGO_SHAPE_KEYS: Final = frozenset({"sort", "projection", "hint", "$sort", "$p
 
 
 def statement_kind(text: str) -> QueryKind:
-    """read / write / utility from the first keyword after comments and opening parentheses."""
+    """read / write / utility from the first keyword after comments and opening parentheses.
+
+    A WITH whose CTEs or main statement insert, update, delete or merge is a write: `WITH b AS (SELECT ... FOR
+    UPDATE), u AS (UPDATE ...) SELECT count(*) FROM u` changes rows although it starts like a read.
+    """
     match = _FIRST_WORD.match(text)
     word = match.group(1).lower() if match else ""
+    if word == "with" and data_modifying_with(text):
+        return "write"
     if word in _READ_WORDS:
         return "read"
     if word in _WRITE_WORDS:
         return "write"
     return "utility"
+
+
+def data_modifying_with(text: str) -> bool:
+    """True when a WITH statement's CTE bodies or main statement are INSERT/UPDATE/DELETE/MERGE."""
+    return bool(_DATA_MODIFYING_CTE.search(text) or _WITH_MAIN_WRITE.search(text))
+
+
+def pg_housekeeping(text: str) -> str | None:
+    """Why a pg_stat_statements entry is tool traffic rather than the application's work, or None.
+
+    - the statements asyncpg's pool sends on every release of a connection (`Connection.reset`): dbspecialist's
+      own pool issues them after each tool call, any other asyncpg pool after each checkout;
+    - dbspecialist's own savepoints and prepared statements (named dbspecialist_...) and the BEGIN READ ONLY /
+      SET LOCAL timeouts that frame each guarded read;
+    - reads of the system catalogs and statistics views only (pg_catalog, information_schema, pg_stat_*): our
+      tools' catalog queries, and those of ORMs, psql and monitoring agents.
+    """
+    flat = " ".join(text.split()).rstrip(";").strip()
+    if flat in _POOL_RESET:
+        return "pool_reset"
+    if _OUR_OBJECTS.search(flat) or _OUR_FRAMING.match(flat):
+        return "dbspecialist"
+    if statement_kind(flat) == "read" and _reads_only_catalogs(flat):
+        return "catalog"
+    return None
+
+
+def _reads_only_catalogs(text: str) -> bool:
+    from pglast import parse_sql  # lazily: a parser, loaded when a PostgreSQL report is built
+    from pglast.parser import ParseError
+    from pglast.visitors import referenced_relations
+
+    try:
+        relations = referenced_relations(parse_sql(text))
+    except (ParseError, ValueError, RecursionError):
+        return False
+    if not relations:  # e.g. SELECT pg_catalog.current_setting($1): catalog functions only
+        return "pg_catalog." in text
+    for relation in relations:
+        schema, _, name = relation.rpartition(".")
+        if schema.strip('"') not in _CATALOG_SCHEMAS and not name.strip('"').startswith("pg_"):
+            return False
+    return True
+
+
+def unqualified_relations(text: str) -> list[str]:
+    """The tables a PostgreSQL statement names without a schema (CTE names excluded), sorted; [] if unparsable."""
+    from pglast import parse_sql
+    from pglast.parser import ParseError
+    from pglast.visitors import referenced_relations
+
+    try:
+        relations = referenced_relations(parse_sql(text))
+    except (ParseError, ValueError, RecursionError):
+        return []
+    return sorted(r for r in relations if "." not in r and not r.startswith("pg_"))
 
 
 def pg_stat(row: Mapping[str, Any]) -> Stat:
@@ -87,7 +170,13 @@ def pg_stat(row: Mapping[str, Any]) -> Stat:
         "cache_hit_pct": rounded(100 * hit / blocks, 2) if blocks else None,
         "temp_blocks_written": int_or_none(row.get("temp_blks_written")),
     }
+    if kind == "write" and data_modifying_with(text):
+        # pg_stat_statements counts the rows the outer SELECT returned, not those the CTE's UPDATE changed: a
+        # per-row ratio would divide a whole batch's blocks by one row.
+        signals["shared_blocks_per_row"] = None
+        signals["rows_counted"] = "outer query only, not the rows its INSERT/UPDATE/DELETE changed"
     scans = kind == "read" and per_call >= SCAN_BLOCKS_PER_CALL and per_row >= SCAN_BLOCKS_PER_ROW
+    unresolved = row.get("unresolved_relations")
     return Stat(
         query=text,
         calls=calls,
@@ -99,6 +188,11 @@ def pg_stat(row: Mapping[str, Any]) -> Stat:
         signals=signals,
         placeholders=bool(_PG_PARAM.search(text)),
         scans=scans,
+        housekeeping=pg_housekeeping(text),
+        unresolved={str(k): [str(x) for x in v or []] for k, v in unresolved.items()}
+        if isinstance(unresolved, Mapping)
+        else {},
+        search_path=text_or_none(row.get("search_path")),
     )
 
 
@@ -249,4 +343,15 @@ def redis_stats(entries: Sequence[Mapping[str, Any]]) -> list[Stat]:
     return list(groups.values())
 
 
-__all__ = ["mongo_command", "mongo_shape", "mongo_stats", "mysql_stat", "pg_stat", "redis_stats", "statement_kind"]
+__all__ = [
+    "data_modifying_with",
+    "mongo_command",
+    "mongo_shape",
+    "mongo_stats",
+    "mysql_stat",
+    "pg_housekeeping",
+    "pg_stat",
+    "redis_stats",
+    "statement_kind",
+    "unqualified_relations",
+]

@@ -107,7 +107,7 @@ def test_recommendations_in_order_with_their_numbers() -> None:
     assert f"= {math.ceil(10 * 0.9 / 4)}" in replicas.reason and "x1 of today's load" in replicas.reason
 
     # 25 GiB * 10 = 250 GiB > 64 GiB of RAM
-    assert partitioning.needed is True and "250.00 GiB vs memory 64.00 GiB" in partitioning.reason
+    assert partitioning.needed is True and "250.00 GiB vs RAM 64.00 GiB" in partitioning.reason
 
     # a cache must absorb h >= 1 - (4 / 10 - 0.1) / 0.9 of the reads
     hit = 1 - (4 / 10 - 0.1) / 0.9
@@ -155,7 +155,10 @@ def test_healthy_server_handles_the_factor() -> None:
     report = plan_capacity(facts, 10)
     assert report.handles_factor is True
     assert report.first_limit == "cpu" and report.first_breaks_at == 40.0
-    assert report.verdict == "yes at x10: the closest limit is cpu, reached at x40"
+    assert report.verdict.startswith(
+        "yes at x10: the closest limit is cpu, reached at x40 (judged: memory, connections, cpu); "
+        "not judged: storage, qps, writes, wal"
+    )
     assert report.recommendations[0].needed is False and report.recommendations[2].needed is False
 
 
@@ -296,3 +299,37 @@ def test_contradictory_or_unknown_facts_are_errors(facts: dict[str, object], mes
 def test_growth_factor_bounds_in_plain_words(factor: float) -> None:
     with pytest.raises(ValueError, match=r"growth_factor must be more than 1 and at most 10,000 \(got "):
         plan_capacity(KNOWN, factor)
+
+
+def test_only_connections_judged_is_unknown_not_yes() -> None:
+    # QA2 #9: 6 of 7 resources unknown; connections fit at x10, which says nothing about the rest.
+    facts = CapacityFacts(
+        engine="postgresql",
+        connections_used=6,
+        connections_max=97,
+        data_bytes=449_412_455,
+        qps=19.8,
+        cache_bytes=128 * 1024**2,
+        cache_name="shared_buffers",
+        largest_table="shop.bloaty",
+        largest_table_bytes=214_425_600,
+        largest_table_dead_pct=75.0,
+    )
+    report = plan_capacity(facts, 10)
+    assert report.handles_factor is None and report.first_limit == "connections"
+    assert report.verdict.startswith("unknown at x10: only connections checked (the closest limit is connections")
+    assert "not judged: storage, memory, cpu, qps, writes, wal" in report.verdict
+    partitioning = report.recommendations[3]
+    # shared_buffers is not the memory a table must fit in, and three quarters of the table are dead tuples.
+    assert partitioning.needed is None
+    assert "75 % dead tuples" in partitioning.reason and "RAM unknown" in partitioning.reason
+    assert "vs memory 128" not in partitioning.reason
+
+
+def test_bloated_largest_table_is_judged_on_its_live_size() -> None:
+    facts = CapacityFacts(
+        engine="postgresql", largest_table="t", largest_table_bytes=40 * GiB, largest_table_dead_pct=90.0,
+        ram_bytes=64 * GiB,
+    )  # fmt: skip
+    partitioning = plan_capacity(facts, 10).recommendations[3]
+    assert partitioning.needed is False and "4.00 GiB * 10 = 40.00 GiB vs RAM 64.00 GiB" in partitioning.reason

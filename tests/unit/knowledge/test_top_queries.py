@@ -414,3 +414,72 @@ def test_check_request_limits() -> None:
 )
 def test_statement_kind(text: str, kind: str) -> None:
     assert statement_kind(text) == kind
+
+
+# ------------------------------------------------------------------------------------- QA pass 2 (#7, #8)
+
+DM_CTE = (
+    "WITH batch AS (SELECT id FROM shop.big WHERE id > $1::text::bigint ORDER BY id LIMIT $2 FOR NO KEY UPDATE), "
+    "updated AS (UPDATE shop.big SET n = $3 WHERE id IN (SELECT id FROM batch) RETURNING $4) "
+    "SELECT (SELECT count(*) FROM updated) AS rows"
+)
+
+
+def test_postgres_data_modifying_cte_is_a_write_explained_without_its_locking_clause() -> None:
+    raw = PG_RAW | {"rows": [pg_row(20, DM_CTE, 120, 90_000.0, 120, hit=13_000_000)]}
+    [q] = top_queries_report(raw, "postgresql", "total_time", 5).queries
+    assert q.kind == "write" and q.rows_per_call is None
+    assert q.signals["shared_blocks_per_row"] is None and "outer query only" in str(q.signals["rows_counted"])
+    assert q.next_step is not None and q.next_step.tool == "explain_query"
+    assert q.next_step.arguments["analyze"] is False
+    assert "FOR NO KEY UPDATE" not in q.next_step.arguments["sql"] and "LockRows" in (q.next_step.note or "")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SELECT pg_advisory_unlock_all()",
+        "CLOSE ALL",
+        "UNLISTEN *",
+        "RESET ALL",
+        "BEGIN READ ONLY",
+        "SET LOCAL statement_timeout = 15000",
+        "SAVEPOINT dbspecialist_health",
+        'SELECT s.queryid::text FROM "public".pg_stat_statements s WHERE s.dbid = $1',
+        "SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace",
+        "SELECT pg_catalog.current_setting($1)",
+    ],
+)
+def test_postgres_tool_traffic_is_left_out_of_the_ranking_and_counted(text: str) -> None:
+    raw = PG_RAW | {"rows": [pg_row(30, text, 38_607, 500.0, 38_607), PG_ROWS[2]]}
+    report = top_queries_report(raw, "postgresql", "calls", 5)
+    assert [q.query_id for q in report.queries] == ["3"]
+    [note] = [n for n in report.notes if n.startswith("left out of the ranking")]
+    assert "38,607 calls" in note
+
+
+def test_postgres_typed_literals_and_untyped_function_parameters_get_a_plannable_variant() -> None:
+    text = (
+        "INSERT INTO events (kind, payload, at) SELECT $1, jsonb_build_object($2, g), timestamptz $3 + g * "
+        "interval $4 FROM generate_series($5, $6) g"
+    )
+    raw = PG_RAW | {"rows": [pg_row(40, text, 1, 2000.0, 300_000, hit=50)]}
+    [q] = top_queries_report(raw, "postgresql", "total_time", 5).queries
+    assert q.next_step is not None and q.next_step.arguments["sql"] == (
+        "INSERT INTO events (kind, payload, at) SELECT $1, jsonb_build_object($2::text, g), $3::timestamptz + g * "
+        "$4::interval FROM generate_series($5::int8, $6::int8) g"
+    )
+    assert "timestamptz $n" in (q.next_step.note or "") and "generate_series()" in (q.next_step.note or "")
+
+
+def test_postgres_table_off_the_search_path_is_qualified_or_noted() -> None:
+    found = pg_row(50, "SELECT * FROM order_items oi WHERE oi.qty > $1", 5, 900.0, 5, hit=50)
+    found |= {"unresolved_relations": {"order_items": ["shop"]}, "search_path": '"$user", public'}
+    ambiguous = pg_row(51, "SELECT * FROM things WHERE id = $1", 5, 800.0, 5, hit=50)
+    ambiguous |= {"unresolved_relations": {"things": ["a", "b"]}, "search_path": "public"}
+    one, two = top_queries_report(PG_RAW | {"rows": [found, ambiguous]}, "postgresql", "total_time", 5).queries
+    assert one.next_step is not None
+    assert one.next_step.arguments["sql"] == "SELECT * FROM shop.order_items oi WHERE oi.qty > $1"
+    assert "search_path" in (one.next_step.note or "") and '"$user", public' in (one.next_step.note or "")
+    assert two.next_step is not None and two.next_step.arguments["sql"] == ambiguous["query"]
+    assert "things is in schema a, b" in (two.next_step.note or "") and "qualify" in (two.next_step.note or "")

@@ -565,7 +565,8 @@ def test_sequence_limited_by_its_smallint_type() -> None:
     assert f.subject == "tiny" and f.severity == Severity.CRITICAL
     assert f.evidence["used_pct"] == 97.66 and f.evidence["limit"] == 32_767
     assert f.evidence["limit_source"] == "sequence max_value" and f.evidence["remaining"] == 767
-    assert f.fix is not None and f.fix.statements == ["ALTER SEQUENCE tiny AS bigint;"] and f.fix.safety == "safe"
+    # No column owns it, so the columns it feeds are unknown: the fix needs checking before it is applied.
+    assert f.fix is not None and f.fix.statements == ["ALTER SEQUENCE tiny AS bigint;"] and f.fix.safety == "unsafe"
 
 
 def test_sequence_limited_by_its_integer_column() -> None:
@@ -579,6 +580,44 @@ def test_sequence_limited_by_its_integer_column() -> None:
     assert f.evidence["limit"] == 2**31 - 1 and f.evidence["limit_source"] == "column type integer"
     assert f.fix is not None and f.fix.statements[0] == "ALTER TABLE orders ALTER COLUMN id TYPE bigint;"
     assert f.fix.safety == "display-only" and "plan_migration" in (f.fix.note or "")
+
+
+def test_serial_integer_column_is_widened_with_its_sequence() -> None:
+    # QA2 #1: an integer sequence on an integer (serial) column; ALTER SEQUENCE alone moves the outage to the
+    # INSERT ("integer out of range"), so the column is widened first, then the sequence.
+    snap = healthy()
+    snap["sequences"]["rows"] = [
+        seq(name="seqtab_id_seq", data_type="integer", last_value=2_100_000_001, max_value=2**31 - 1,
+            column_type="integer", owned_by="shop.seqtab.id", identity=False),
+    ]  # fmt: skip
+    [f] = only(snap, "HLT015")
+    assert f.evidence["limit_source"] == "sequence max_value" and f.evidence["identity"] is False
+    assert f.fix is not None and f.fix.safety == "display-only"
+    assert f.fix.statements == [
+        "ALTER TABLE shop.seqtab ALTER COLUMN id TYPE bigint;",
+        "ALTER SEQUENCE seqtab_id_seq AS bigint;",
+    ]
+    assert "plan_migration" in (f.fix.note or "") and "integer out of range" in (f.fix.note or "")
+
+
+def test_identity_integer_column_is_widened_and_its_sequence_follows() -> None:
+    # On an identity column ALTER COLUMN TYPE bigint changes the sequence's type too (checked on PostgreSQL 15).
+    snap = healthy()
+    snap["sequences"]["rows"] = [
+        seq(name="idtab_id_seq", data_type="integer", last_value=1_900_000_000, max_value=2**31 - 1,
+            column_type="integer", owned_by="shop.idtab.id", identity=True),
+    ]  # fmt: skip
+    [f] = only(snap, "HLT015")
+    assert f.fix is not None and f.fix.safety == "display-only"
+    assert f.fix.statements == ["ALTER TABLE shop.idtab ALTER COLUMN id TYPE bigint;"]
+
+
+def test_integer_sequence_on_a_bigint_column_only_needs_the_sequence() -> None:
+    snap = healthy()
+    snap["sequences"]["rows"] = [seq(data_type="integer", last_value=2_000_000_000, max_value=2**31 - 1)]
+    [f] = only(snap, "HLT015")
+    assert f.fix is not None and f.fix.safety == "safe"
+    assert f.fix.statements == ["ALTER SEQUENCE orders_id_seq AS bigint;"]
 
 
 def test_descending_sequence_uses_min_value() -> None:
