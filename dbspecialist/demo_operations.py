@@ -69,7 +69,10 @@ async def plan_plan_capacity(ctx: DemoContext) -> list[DemoStep]:
         step, data = await _call(ctx, "plan_capacity", arguments)
         if step.ok:
             where = arguments.get("connection", "given facts (200 GB on 64 GB RAM)")
-            step.lines.append(f"{where}: {data['verdict'][:160]}")
+            verdict = str(data["verdict"])
+            if len(verdict) > 240:  # cut at a word, and say so
+                verdict = verdict[:240].rsplit(" ", 1)[0] + " …"
+            step.lines.append(f"{where}: {verdict}")
             for row in data["projections"][:6]:
                 if row.get("breaks_at") is not None:
                     step.lines.append(f"  {row['resource']}: breaks at x{row['breaks_at']:g}")
