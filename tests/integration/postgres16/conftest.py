@@ -7,6 +7,7 @@ how the tools behave without pg_stat_statements and HypoPG.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -20,6 +21,10 @@ from tests.integration.servers import IN_CI
 @pytest.fixture(scope="session")
 def pg16_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`postgresql://postgres@/dbspecialist_test?host=<socket dir>` on a PostgreSQL 16 started for the session."""
+    if not os.environ.get("XDG_RUNTIME_DIR"):  # pgserver keeps its lock file there; without it platformdirs warns
+        runtime = tmp_path_factory.mktemp("xdg-runtime")
+        runtime.chmod(0o700)
+        os.environ["XDG_RUNTIME_DIR"] = str(runtime)
     try:
         import pgserver
     except ImportError:
