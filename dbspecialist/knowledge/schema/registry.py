@@ -63,4 +63,27 @@ def review(
             if keep is not None and not keep(finding):
                 continue
             findings.append(finding)
-    return Report.of(findings, rules_run=len(active), min_severity=min_severity)
+    return Report.of(_without_inherited(findings, ctx), rules_run=len(active), min_severity=min_severity)
+
+
+def _without_inherited(findings: list[Finding], ctx: SchemaContext) -> list[Finding]:
+    """Drop a partition's finding when its parent has the same one: partitions take their columns, types and
+    constraints from the parent, so `events_2024.amount` repeats what `events.amount` already says."""
+    parent_of = {t.name: t.partition_of.rsplit(".", 1)[-1] for t in ctx.catalog.tables if t.partition_of}
+    if not parent_of:
+        return findings
+
+    def rest(finding: Finding) -> str:  # the subject after the table name: ".amount", "" ...
+        table = finding.table or ""
+        return finding.subject.split(table, 1)[1] if table and table in finding.subject else finding.subject
+
+    said = {(f.rule_id, f.table, rest(f)) for f in findings}
+    kept = []
+    for finding in findings:
+        parent, seen = parent_of.get(finding.table or ""), set()
+        while parent is not None and parent not in seen and (finding.rule_id, parent, rest(finding)) not in said:
+            seen.add(parent)
+            parent = parent_of.get(parent)
+        if parent is None or parent in seen:
+            kept.append(finding)
+    return kept
