@@ -1,4 +1,4 @@
-"""Cases for the document-store rules (MongoDB, SCH070-SCH075) and the key-value rules (Redis, SCH080-SCH083).
+"""Cases for the document-store rules (MongoDB, SCH070-SCH076) and the key-value rules (Redis, SCH080-SCH083).
 
 MongoDB cases are ordinary `RuleCase`s: the collections are `Table(kind="collection")` objects, run
 through the shared `assert_case`.
@@ -37,7 +37,7 @@ from dbspecialist.knowledge.schema.context import SchemaContext
 from dbspecialist.knowledge.schema.registry import load_rules, review
 from tests.unit.knowledge.schema.cases import RuleCase, assert_case
 
-MONGO_RULES = ("SCH070", "SCH071", "SCH072", "SCH073", "SCH074", "SCH075")
+MONGO_RULES = ("SCH070", "SCH071", "SCH072", "SCH073", "SCH074", "SCH075", "SCH076")
 REDIS_RULES = ("SCH080", "SCH081", "SCH082", "SCH083")
 MiB = 1024 * 1024
 
@@ -281,6 +281,35 @@ MONGO_CASES: list[RuleCase] = [
             ),
         ),
         False,
+    ),
+    # SCH076 ttl-index-on-non-date-field (live: it reads the sampled types)
+    mongo(
+        "SCH076",
+        "TTL on strings and on a field the sample lacks",
+        (
+            coll(
+                "sessions",
+                [fld("_id", {"objectId": 100}), fld("created_at", {"string": 100})],
+                indexes=[idx("created_ttl", "created_at", ttl_seconds=3600), idx("gone_ttl", "gone", ttl_seconds=60)],
+            ),
+        ),
+        True,
+        live=True,
+        subjects=("sessions.created_at", "sessions.gone"),
+        evidence={"index": "created_ttl", "expire_after_seconds": 3600, "sampled_types": '{"string": 100}'},
+    ),
+    mongo(
+        "SCH076",
+        "TTL on dates (some strings too), and no TTL at all",
+        (
+            coll(
+                "sessions",
+                [fld("_id", {"objectId": 100}), fld("created_at", {"date": 90, "string": 10}), fld("n", {"int": 100})],
+                indexes=[idx("created_ttl", "created_at", ttl_seconds=3600), idx("n_1", "n")],
+            ),
+        ),
+        False,
+        live=True,
     ),
 ]
 
