@@ -6,6 +6,12 @@
   CTE's time and nodes that read an InitPlan's result lose that InitPlan's time.
 - exclusive_cost = total_cost - sum(children's total_cost), floored at 0
 - estimate_factor = max(actual/planned, planned/actual) on per-loop rows; total_actual_rows = rows x loops.
+- rows_cut_short_by (ours, PostgreSQL): a node whose consumer stopped early, so its actual rows are a lower
+  bound. A Limit that returned all it was asked for (actual rows >= its estimate) stops its input early, and so
+  does the inner side of a semi or anti nested loop / merge join (one match per outer row). The cut passes down
+  through streaming nodes and stops at nodes that read all their input first (Sort, Hash, HashAggregate,
+  plain Aggregate, HashSetOp): those nodes' output is cut, their input is not. InitPlans and SubPlans are
+  separate executions and are never cut by the node that runs them.
 
 One deliberate difference: pev2 can leave a negative exclusive time after the InitPlan correction;
 we floor it at 0 (a negative duration explains nothing). Nodes without actuals keep None. Pure: the
@@ -63,15 +69,43 @@ def _copy(node: PlanNode) -> PlanNode:
     return node.model_copy(update={"children": [_copy(c) for c in node.children]})
 
 
-def _process(node: PlanNode, workers_by_gather: int | None, counter: list[int]) -> None:
+def _process(node: PlanNode, workers_by_gather: int | None, counter: list[int], cut_by: str | None = None) -> None:
     node.__dict__["node_id"] = counter[0]
     counter[0] += 1
     _estimate(node)
+    if cut_by is not None and node.node_type != "Hash":  # a Hash reports the rows it read, all of them
+        node.__dict__["rows_cut_short_by"] = cut_by
+    regular_index = 0
     for child in node.children:
         regular = not _is_cte(child) and child.parent_relationship not in ("InitPlan", "SubPlan")
         child_workers = (node.workers_launched or workers_by_gather) if regular else None
-        _process(child, child_workers, counter)
+        child_cut = _child_cut(node, child, regular_index, cut_by) if regular else None
+        regular_index += regular
+        _process(child, child_workers, counter, child_cut)
     _actuals(node, workers_by_gather)
+
+
+def _reads_all_input(node: PlanNode) -> bool:
+    """Nodes that consume their whole input before returning a row: a cut above them does not reach below."""
+    if node.node_type in ("Sort", "Hash"):
+        return True
+    if node.node_type in ("Aggregate", "SetOp"):
+        return node.extra.get("Strategy") in (None, "Plain", "Hashed", "Mixed")
+    return False
+
+
+def _child_cut(node: PlanNode, child: PlanNode, index: int, cut_by: str | None) -> str | None:
+    """Why `child` (the index-th regular child of `node`) may have stopped before producing all its rows."""
+    if node.node_type in ("Nested Loop", "Merge Join") and node.join_type in ("Semi", "Anti") and index == 1:
+        return f"{node.node_type} {node.join_type} Join"  # the inner side stops at the first match
+    limit_full = node.actual_rows is not None and node.plan_rows is not None and node.actual_rows >= node.plan_rows > 0
+    if node.node_type == "Limit" and limit_full:  # it returned every row it was asked for: its input was not drained
+        return "Limit"
+    if cut_by is None or _reads_all_input(node):
+        return None
+    if node.node_type == "Nested Loop" and index == 1 and (child.actual_loops or 0) > 1:
+        return None  # each inner scan ran to its end; at most the last one was cut
+    return cut_by
 
 
 def _estimate(node: PlanNode) -> None:

@@ -41,6 +41,8 @@ def _line(node: PlanNode, engine: str) -> str:
     if node.plan_rows is not None and node.actual_rows is not None:
         loops = f" x{_fmt(node.actual_loops)} loops" if node.actual_loops and node.actual_loops > 1 else ""
         parts.append(f"rows est {_fmt(node.plan_rows)} → actual {_fmt(node.actual_rows)}{loops}")
+        if node.rows_cut_short_by and node.actual_rows < node.plan_rows:
+            parts.append(f"stopped early by {node.rows_cut_short_by}")
     elif node.plan_rows is not None:
         parts.append(f"rows est {_fmt(node.plan_rows)}")
     elif node.actual_rows is not None:

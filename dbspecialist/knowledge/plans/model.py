@@ -77,6 +77,11 @@ class PlanNode(BaseModel):
     estimate_factor: float | None = Field(default=None, description="max(actual/planned, planned/actual)")
     estimate_direction: Literal["under", "over"] | None = None
     total_actual_rows: float | None = Field(default=None, description="actual_rows * loops")
+    rows_cut_short_by: str | None = Field(
+        default=None,
+        description="PostgreSQL: the node above that stopped pulling rows early ('Limit', 'Nested Loop Semi Join', "
+        "...), so actual_rows is a lower bound, not the count the estimate is about",
+    )
 
     def walk(self) -> Iterator[PlanNode]:
         yield self

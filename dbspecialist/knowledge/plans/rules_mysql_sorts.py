@@ -4,12 +4,18 @@ tables (PLN033).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from dbspecialist.knowledge.findings import Finding, Fix, RuleSpec, Severity
 from dbspecialist.knowledge.plans.model import Plan, PlanNode
-from dbspecialist.knowledge.plans.rules_mysql import _MYSQL_ENGINES, _access, _resolve_mysql, _rows_read
+from dbspecialist.knowledge.plans.rules_mysql import (
+    _MYSQL_ENGINES,
+    _access,
+    _resolve_mysql,
+    _rows_read,
+    is_internal_table,
+)
 from dbspecialist.knowledge.plans.rules_other_common import (
     BIG_TABLE_ROWS,
     _finding,
@@ -30,14 +36,26 @@ def _subtree_rows(node: PlanNode) -> float | None:
 
 
 def _first_table(node: PlanNode) -> PlanNode | None:
-    return next((n for n in node.walk() if _access(n) is not None), None)
+    return next((n for n in node.walk() if _access(n) is not None and not is_internal_table(n)), None)
 
 
 def _sort_owner(plan: Plan, node: PlanNode) -> PlanNode | None:
     """The table a sort / temporary table works for: the node itself in tabular output, else its first table."""
-    if _access(node) is not None:
+    if _access(node) is not None and not is_internal_table(node):
         return node
     return _first_table(node)
+
+
+def _flagged_below(node: PlanNode, flag: str) -> bool:
+    return any(n.extra.get(flag) is True for child in node.children for n in child.walk())
+
+
+def _temporary_rows(node: PlanNode) -> float | None:
+    """Rows held in the temporary table: the measured output of the node that fills it (TREE ANALYZE), else the
+    rows read under it."""
+    if node.actual_rows is not None and _access(node) is None:
+        return node.actual_rows * (node.actual_loops if node.actual_loops is not None else 1.0)
+    return _subtree_rows(node)
 
 
 SPEC_PLN032 = RuleSpec(
@@ -50,12 +68,16 @@ SPEC_PLN032 = RuleSpec(
 )
 
 
-def _big_flagged_nodes(plan: Plan, flag: str) -> Iterator[tuple[PlanNode, float | None, PlanNode | None]]:
+def _big_flagged_nodes(
+    plan: Plan, flag: str, rows_of: Callable[[PlanNode], float | None] = _subtree_rows
+) -> Iterator[tuple[PlanNode, float | None, PlanNode | None]]:
     """(node, rows under it, the table access it sorts) for nodes with `flag` over BIG_TABLE_ROWS rows."""
     for node in plan.nodes():
         if node.extra.get(flag) is not True:
             continue
-        rows = _subtree_rows(node)
+        if is_internal_table(node) and _flagged_below(node, flag):
+            continue  # TREE "Table scan on <temporary>" reads the temporary table the node below it fills
+        rows = rows_of(node)
         if rows is not None and rows < BIG_TABLE_ROWS:
             continue
         yield node, rows, _sort_owner(plan, node)
@@ -154,7 +176,7 @@ def temporary_table(plan: Plan, context: Mapping[str, Any]) -> Iterator[Finding]
     (equality columns first, then the GROUP BY columns).
     """
     shape = _shape(context.get("sql"), "mysql")
-    for node, rows, owner in _big_flagged_nodes(plan, "using_temporary"):
+    for node, rows, owner in _big_flagged_nodes(plan, "using_temporary", _temporary_rows):
         fix = _ordered_index_fix(owner, shape, "group_by", "Read {table} grouped through an index")
         yield _finding(
             SPEC_PLN033,

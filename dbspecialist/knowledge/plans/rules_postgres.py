@@ -202,6 +202,9 @@ def row_misestimate(plan: Plan, ctx: Context) -> Iterator[Finding]:
     the estimate. A 100x miss makes a nested loop look cheap or a hash table look small.
     Stale statistics, a too-small statistics target or correlated columns are the usual causes.
 
+    A node read by a LIMIT that got all its rows, or on the inner side of a semi/anti join, stops
+    early: fewer actual rows than estimated is expected there and is not reported (more is).
+
     ## Example
     ```text
     Seq Scan on readings (rows=25) (actual rows=2000)  Filter: ((a = 7) AND (b = 7))
@@ -222,6 +225,8 @@ def row_misestimate(plan: Plan, ctx: Context) -> Iterator[Finding]:
             continue
         if max(node.plan_rows or 0.0, node.actual_rows or 0.0) < MISESTIMATE_MIN_ROWS:
             continue
+        if node.rows_cut_short_by is not None and node.estimate_direction == "over":
+            continue  # a LIMIT (or a semi/anti join) stopped reading it: the actual count is a lower bound
         sev = Severity.HIGH if factor >= MISESTIMATE_HIGH else (
             Severity.MEDIUM if factor >= MISESTIMATE_MEDIUM else Severity.LOW)  # fmt: skip
         table = _table(node)
