@@ -47,6 +47,60 @@ _DIALECTS = {
 }
 
 
+# Log lines whose prefix is dropped before splitting. Each entry starts a new statement (logs carry no ';').
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_MYSQL_GENERAL = re.compile(
+    r"^(?:\d{4}-\d{2}-\d{2}T[\d:.]+Z?|\d{6}\s+\d{1,2}:\d{2}:\d{2})?\s+\d+\s+"
+    r"(?P<command>Query|Execute|Prepare|Connect|Quit|Init DB|Close stmt|Reset stmt|Field List|Statistics|Ping"
+    r"|Change user|Set option|Fetch|Long Data|Refresh|Shutdown|Kill|Binlog Dump)(?:\t| +|$)(?P<sql>.*)$"
+)
+_PG_LOG = re.compile(
+    r"^.*?\b(?:LOG|DEBUG\d?|INFO|NOTICE|WARNING|ERROR|FATAL|PANIC|DETAIL|HINT|CONTEXT|STATEMENT|QUERY):  "
+    r"(?:duration: [\d.]+ ms  )?(?P<command>statement|execute [^:]*|)(?::\s)?(?P<sql>.*)$"
+)
+_RAILS = re.compile(
+    r"^\s*(?:[A-Z][\w:]*(?: [A-Z]\w*)* (?:Load|Create|Update|Destroy|Exists\??|Count|Pluck|Sum|Maximum|Minimum"
+    r"|Average|Insert|Delete|Upsert|Insert All|Upsert All|Update All|Delete All|Ids)|SQL|CACHE(?: [\w:]+ Load)?"
+    r"|TRANSACTION)\s+\(\d+(?:\.\d+)?ms\)\s+(?P<sql>.*?)(?:\s+\[\[.*\]\])?\s*$"
+)
+_LOG_FORMATS: tuple[tuple[str, re.Pattern[str], frozenset[str]], ...] = (
+    ("MySQL general log", _MYSQL_GENERAL, frozenset({"Query", "Execute"})),
+    ("PostgreSQL server log", _PG_LOG, frozenset({"statement", "execute"})),
+    ("Rails log", _RAILS, frozenset()),
+)
+
+
+def _strip_log(sql: str) -> tuple[str, str | None]:
+    """A pasted MySQL general log, PostgreSQL server log or Rails log as bare statements (one per entry, same line
+    numbers), with the log's name; other text unchanged. Entries that are not statements (Connect, DETAIL:,
+    "Started GET", ...) and the header before the first entry are blanked."""
+    lines = _ANSI.sub("", sql).split("\n")
+    best: tuple[int, str, re.Pattern[str], frozenset[str]] | None = None
+    for name, pattern, keep in _LOG_FORMATS:
+        hits = sum(1 for text in lines if pattern.match(text))
+        if hits and (best is None or hits > best[0]):
+            best = (hits, name, pattern, keep)
+    if best is None:
+        return sql, None
+    _, name, pattern, keep = best
+    out: list[str] = []
+    started = False
+    for text in lines:
+        match = pattern.match(text)
+        if match is not None:
+            started = True
+            command = match.groupdict().get("command")
+            kept = not keep or (command is not None and command.split(" ")[0] in keep)
+            if kept and command == "" and pattern is _PG_LOG:
+                kept = False
+            out.append(";" + match.group("sql") if kept else ";")
+        elif not started or pattern is _RAILS:
+            out.append("")  # the header before the first entry; Rails lines between queries are not SQL
+        else:
+            out.append(text)  # the continuation of a multi-line statement
+    return "\n".join(out) + ";", name
+
+
 @dataclass(frozen=True)
 class _Statement:
     text: str
@@ -262,6 +316,12 @@ def _batched(group: list[_Statement], dialect: str) -> str | None:
             seen.add(key)
             distinct.append(value.copy())
     distinct = distinct[:BATCH_VALUES_MAX]
+    limited = [s for s in _enclosing_selects(predicate) if s.args.get("limit") or s.args.get("offset")]
+    if limited:
+        # LIMIT/OFFSET applies per parent in the repeats: one IN list would keep n rows in all, not n per value
+        if not isinstance(first, exp.Select) or limited != [first]:
+            return None
+        return _per_value(first, predicate, literal, column, distinct, dialect)
     batched: exp.Expr
     if dialect == "postgres":
         batched = exp.EQ(this=column.copy(), expression=exp.Any(this=exp.Paren(this=exp.Array(expressions=distinct))))
@@ -270,7 +330,104 @@ def _batched(group: list[_Statement], dialect: str) -> str | None:
     copy = first.copy()
     target = follow_path(copy, node_path(predicate, first))
     target.replace(batched)
+    if isinstance(copy, exp.Select) and not copy.args.get("group") and _aggregates(copy):
+        # count(*) ... WHERE post_id = 1, repeated: one total over every value would be wrong, so group by it
+        copy.set("expressions", [column.copy(), *copy.expressions])
+        copy.set("group", exp.Group(expressions=[column.copy()]))
+    elif isinstance(copy, exp.Select) and copy.args.get("group") and _aggregates(copy):
+        grouping = copy.args["group"]
+        grouping.set("expressions", [column.copy(), *grouping.expressions])
+        copy.set("expressions", [column.copy(), *copy.expressions])
     return copy.sql(dialect=dialect or None) + ";"
+
+
+def _enclosing_selects(node: exp.Expr) -> list[exp.Select]:
+    found: list[exp.Select] = []
+    parent = node.parent
+    while parent is not None:
+        if isinstance(parent, exp.Select):
+            found.append(parent)
+        parent = parent.parent
+    return found
+
+
+def _aggregates(select: exp.Select) -> bool:
+    return any(
+        node.find_ancestor(exp.Select) is select and node.find_ancestor(exp.Window) is None
+        for e in select.expressions
+        for node in e.find_all(exp.AggFunc)
+    )
+
+
+def _limit_value(select: exp.Select, arg: str) -> int | None:
+    """The integer of LIMIT/OFFSET/TOP, 0 when absent, None when it is not a plain integer."""
+    node = select.args.get(arg)
+    if node is None:
+        return 0
+    value = node.args.get("expression") if isinstance(node, (exp.Limit, exp.Offset)) else node.args.get("count")
+    if isinstance(value, exp.Literal) and not value.is_string and value.this.isdigit():
+        return int(value.this)
+    return None
+
+
+def _per_value(
+    first: exp.Select,
+    predicate: exp.Expr,
+    literal: exp.Literal,
+    column: exp.Column,
+    distinct: list[exp.Expr],
+    dialect: str,
+) -> str | None:
+    """The repeats keep LIMIT/OFFSET rows per value: PostgreSQL runs the statement once per value through
+    LATERAL (the same plan, one round trip); elsewhere ROW_NUMBER() numbers the rows within each value."""
+    if dialect == "postgres":
+        inner = first.copy()
+        target = follow_path(inner, node_path(literal, first))
+        target.replace(exp.column("key", table="batch"))
+        values = exp.Array(expressions=distinct)
+        return (
+            f"SELECT per_key.* FROM unnest({values.sql(dialect='postgres')}) AS batch(key) "
+            f"CROSS JOIN LATERAL ({inner.sql(dialect='postgres')}) AS per_key;"
+        )
+    limit, offset = _limit_value(first, "limit"), _limit_value(first, "offset")
+    if limit is None or offset is None or not isinstance(first.args.get("limit"), (exp.Limit, type(None))):
+        return None
+    if first.args.get("group") or first.args.get("distinct") or first.args.get("having") or _aggregates(first):
+        return None
+    if first.find(exp.Window) is not None:
+        return None
+    inner = first.copy()
+    target = follow_path(inner, node_path(predicate, first))
+    target.replace(exp.In(this=column.copy(), expressions=distinct))
+    order = inner.args.get("order")
+    window = exp.Window(
+        this=exp.RowNumber(),
+        partition_by=[column.copy()],
+        order=order.copy() if order is not None else exp.Order(expressions=[exp.Ordered(this=column.copy())]),
+    )
+    for arg in ("order", "limit", "offset"):
+        inner.set(arg, None)
+    inner.set("expressions", [*inner.expressions, exp.alias_(window, "row_in_key")])
+    rank = exp.column("row_in_key")
+    keep: exp.Expr = exp.GT(this=rank.copy(), expression=exp.Literal.number(offset)) if offset else exp.true()
+    if first.args.get("limit") is not None:
+        upper = exp.LTE(this=rank.copy(), expression=exp.Literal.number(offset + (limit or 0)))
+        keep = upper if not offset else exp.and_(keep, upper)
+    outer = exp.select("*").from_(exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("ranked"))))
+    outer = outer.where(keep)
+    return outer.sql(dialect=dialect or None) + ";"
+
+
+def _rewrite_note(rewrite: str) -> str:
+    if "row_in_key" in rewrite:
+        return (
+            "The repeats kept LIMIT/OFFSET rows per value, so the rows are numbered within each value and the same "
+            "ones kept (needs window functions: MySQL 8.0+, MariaDB 10.2+, SQLite 3.25+); drop row_in_key from the "
+            "column list if the caller maps columns by position."
+        )
+    if "CROSS JOIN LATERAL" in rewrite:
+        return "The repeats kept LIMIT/OFFSET rows per value; LATERAL runs the statement once per value, in one trip."
+    return "Select the key column too so the application can map rows back to their parent."
 
 
 def _n_plus_one(statements: list[_Statement], dialect: str) -> Iterator[tuple[NPlusOne, Finding]]:
@@ -325,7 +482,7 @@ def _n_plus_one(statements: list[_Statement], dialect: str) -> Iterator[tuple[NP
                     title="Batch the repeats into one statement",
                     statements=[rewrite],
                     safety="display-only",
-                    note="Select the key column too so the application can map rows back to their parent.",
+                    note=_rewrite_note(rewrite),
                 )
                 if rewrite
                 else None
@@ -333,6 +490,26 @@ def _n_plus_one(statements: list[_Statement], dialect: str) -> Iterator[tuple[NP
             line=group[0].line,
         )
         yield item, finding
+
+
+def _shape(statement: _Statement, dialect: str) -> str:
+    """The statement with its literals abstracted (what the N+1 grouping uses), or its text without them."""
+    try:
+        normalised = _normalise(statement, dialect)
+    except Exception:
+        normalised = None
+    return normalised[0] if normalised is not None else "text:" + " ".join(statement.text.split())
+
+
+def _repeated(finding: Finding, repeats: int) -> Finding:
+    if repeats < 2:
+        return finding
+    return finding.model_copy(
+        update={
+            "title": f"{finding.title} ({repeats} statements of this shape)",
+            "evidence": {**finding.evidence, "statements": repeats},
+        }
+    )
 
 
 def review_queries(
@@ -353,19 +530,32 @@ def review_queries(
     except Exception:
         warnings.append(ParseWarning(line=1, message=f"unknown dialect {dialect!r}: reviewed as generic SQL"))
         name = ""
-    pieces = _split(sql if isinstance(sql, str) else "", name)
+    text, log = _strip_log(sql if isinstance(sql, str) else "")
+    pieces = _split(text, name)
     statements = [_Statement(text=text, line=line, tree=_parse(text, line, name, warnings)) for line, text in pieces]
-    findings: list[Finding] = []
+    if log is not None and warnings:
+        warnings.append(
+            ParseWarning(
+                line=1,
+                message=f"read as a {log}: its line prefixes were dropped (paste bare SQL, one statement per ';', "
+                "if that is wrong)",
+            )
+        )
+    # a log repeating one statement shape gets each finding once, with the count, not once per statement
+    shaped: dict[tuple[str, str, str], list[Finding]] = {}
     for statement in statements:
         if statement.tree is None:
             continue
+        shape = _shape(statement, name)
         for spec, check in RULES:
             if spec.engines != ("any",) and engine_of(name) not in spec.engines and "any" not in spec.engines:
                 continue
             try:
-                findings.extend(check(statement.tree, statement.text, statement.line, schema, name))
+                for finding in check(statement.tree, statement.text, statement.line, schema, name):
+                    shaped.setdefault((shape, finding.rule_id, finding.title), []).append(finding)
             except Exception as error:
                 warnings.append(ParseWarning(line=statement.line, message=f"{spec.id} could not check: {error}"))
+    findings = [_repeated(same[0], len(same)) for same in shaped.values()]
     patterns: list[NPlusOne] = []
     for item, finding in _n_plus_one(statements, name):
         patterns.append(item)

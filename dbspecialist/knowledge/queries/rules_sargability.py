@@ -242,6 +242,53 @@ def _not_immutable(side: exp.Expr, column_type: str | None, engine: str) -> str 
     return None
 
 
+def _case_folded_like(
+    root: exp.Expr, predicate: exp.Expr, side: exp.Expr, column: exp.Column, engine: str, dialect: str
+) -> tuple[Fix | None, str] | None:
+    """(fix, help) for `lower(col) LIKE pattern`, where an expression index is the wrong advice: a B-tree never
+    serves a pattern starting with a wildcard, and SQLite's LIKE already ignores ASCII case (and only uses an
+    index on the bare column). None: not such a predicate, the general advice applies."""
+    if not isinstance(predicate, (exp.Like, exp.ILike)):
+        return None
+    pattern = _unparen(predicate.expression)
+    text = pattern.this if isinstance(pattern, exp.Literal) and pattern.is_string else None
+    inner = _unparen(side)
+    folding = isinstance(inner, (exp.Lower, exp.Upper)) and isinstance(_unparen(inner.this), exp.Column)
+    leading = text is not None and text[:1] in ("%", "_")
+    if engine == "sqlite" and folding:
+        bare = predicate.copy()
+        bare.set("this", column.copy())
+        dropped = Fix(
+            title=f"Drop {inner.key.upper()}(): SQLite's LIKE already ignores case",
+            statements=[_rewrite(root, [(predicate, bare)], dialect)],
+            safety="unsafe",
+            note="Same rows unless PRAGMA case_sensitive_like is on (both fold ASCII letters only).",
+        )
+        return dropped, (
+            "SQLite's LIKE ignores ASCII case by itself, and its LIKE optimisation only uses an index on the bare "
+            "column (declared COLLATE NOCASE) for a pattern without a leading wildcard; an expression index on "
+            f"{_sql(inner, dialect)} is never used by LIKE."
+        )
+    if not leading:
+        return None
+    fix: Fix | None = None
+    lowered = isinstance(inner, exp.Lower) and text is not None and text == text.lower()
+    if engine == "postgresql" and lowered and isinstance(predicate, exp.Like):
+        ilike = exp.ILike(this=column.copy(), expression=pattern.copy())
+        fix = Fix(
+            title=f"Compare {column.name} with ILIKE",
+            statements=[_rewrite(root, [(predicate, ilike)], dialect)],
+            safety="unsafe",
+            note="ILIKE folds case as lower() does under the database collation; a trigram index (QRY006) serves "
+            "it, whatever the wildcard position.",
+        )
+    return fix, (
+        "A B-tree index, on the column or on this expression, cannot serve a pattern that starts with a wildcard, "
+        "so none is proposed: see QRY006 for a trigram, full-text or FTS index"
+        + (" (it serves ILIKE, so lower() is not needed)." if engine == "postgresql" else ".")
+    )
+
+
 def check_non_sargable(root: exp.Expr, text: str, line: int, schema: Catalog | None, dialect: str) -> Iterator[Finding]:
     """A function, cast or arithmetic on a column in WHERE/JOIN hides the column from its index.
 
@@ -299,7 +346,10 @@ def check_non_sargable(root: exp.Expr, text: str, line: int, schema: Catalog | N
                     else None
                 )
                 fix: Fix | None
-                if rewrite is not None:
+                like = _case_folded_like(root, predicate, side, column, engine, dialect)
+                if like is not None:
+                    fix, like_help = like
+                elif rewrite is not None:
                     fix = Fix(
                         title=f"Compare {column.name} itself against a range",
                         statements=[_rewrite(root, [(predicate, rewrite)], dialect)],
@@ -365,7 +415,9 @@ def check_non_sargable(root: exp.Expr, text: str, line: int, schema: Catalog | N
                         "Indexes are ordered by the stored value; a predicate on an expression of the column "
                         "must evaluate it for every row instead of seeking."
                     ),
-                    help=(
+                    help=like_help
+                    if like is not None
+                    else (
                         "Rewrite the predicate so the bare column is compared (a range), or index a generated "
                         f"column AS ({side_sql}) and filter on that column: MariaDB has no expression indexes."
                         if refused is None and engine == "mysql" and _is_mariadb(schema)

@@ -285,7 +285,7 @@ ORDER_BY_RANDOM = RuleSpec(
     severity=Severity.MEDIUM,
     status="preview",
     fix="never",
-    summary="ORDER BY RAND()/random() sorts the whole table to pick a few rows.",
+    summary="ORDER BY RAND()/random()/NEWID() sorts the whole table to pick a few rows.",
 )
 
 
@@ -314,7 +314,8 @@ def check_order_by_random(
     """
     engine = engine_of(dialect)
     for order in root.find_all(exp.Order):
-        if not any(isinstance(o.this, exp.Rand) or o.this.find(exp.Rand) for o in order.expressions):
+        # NEWID() (SQL Server) and gen_random_uuid() give every row a fresh random key, like random()
+        if not any(o.this.find(exp.Rand, exp.Uuid) for o in order.expressions):
             continue
         select = order.parent
         limit = select.args.get("limit") if select is not None else None
