@@ -12,7 +12,8 @@ from dbspecialist.knowledge.schema.review import SchemaReview
 
 
 def review_schema_command(args: argparse.Namespace) -> int:
-    """Exit codes: 0 clean (below --fail-on), 1 findings at or above --fail-on, 2 usage/config error."""
+    """Exit codes: 0 clean (below --fail-on), 1 findings at or above --fail-on, 2 usage/config error
+    or DDL of which no table could be parsed (the output, with its parse warnings, is still printed)."""
     if (args.file is None) == (args.db is None):
         raise ConfigError("give a DDL file (or - for stdin) or --db URL, not both")
     severity = Severity(args.min_severity)
@@ -41,6 +42,13 @@ def review_schema_command(args: argparse.Namespace) -> int:
         print(render.format_sarif(review, artifact_uri=source if source != "stdin" else "schema.sql"))
     else:
         render.print_text(review, source)
+    if render.nothing_parsed(review):
+        print(
+            f"dbspecialist: no table could be parsed from {source} "
+            f"({len(review.parse_warnings)} parse warnings; is --dialect {args.dialect or 'postgres'} right?)",
+            file=sys.stderr,
+        )
+        return 2
     if args.fail_on == "never":
         return 0
     threshold = Severity(args.fail_on)

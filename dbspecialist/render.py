@@ -42,13 +42,51 @@ def format_sarif(review: SchemaReview, artifact_uri: str) -> str:
     specs = {rule.SPEC.id: rule.SPEC for rule in load_rules()}
     located = [(finding, artifact_uri) for finding in review.findings]
     properties = {"counts": review.counts, "parse_warnings": len(review.parse_warnings)}
-    return sarif_document(located, specs, tags=["database", "schema"], properties=properties)
+    notifications = [
+        {
+            "level": "warning",
+            "message": {"text": f"{warning.message} ({warning.statement_start})"},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": artifact_uri},
+                        "region": {"startLine": max(warning.line, 1)},
+                    }
+                }
+            ],
+            "descriptor": {"id": "parse-warning"},
+        }
+        for warning in review.parse_warnings
+    ]
+    return sarif_document(
+        located,
+        specs,
+        tags=["database", "schema"],
+        properties=properties,
+        notifications=notifications,
+        execution_successful=not nothing_parsed(review),
+    )
+
+
+def nothing_parsed(review: SchemaReview) -> bool:
+    """A DDL review that read no table while some statement failed to parse: the input was not understood."""
+    return review.source == "ddl" and review.tables_reviewed == 0 and bool(review.parse_warnings)
 
 
 def sarif_document(
-    located: list[tuple[Finding, str]], specs: Mapping[str, RuleSpec], *, tags: list[str], properties: dict[str, Any]
+    located: list[tuple[Finding, str]],
+    specs: Mapping[str, RuleSpec],
+    *,
+    tags: list[str],
+    properties: dict[str, Any],
+    notifications: list[dict[str, Any]] | None = None,
+    execution_successful: bool = True,
 ) -> str:
-    """SARIF 2.1.0 for findings, each with the file (artifact URI) it was found in."""
+    """SARIF 2.1.0 for findings, each with the file (artifact URI) it was found in.
+
+    `notifications` (e.g. statements that could not be parsed) become the invocation's
+    toolExecutionNotifications, so code-scanning UIs show them as tool problems, not results.
+    """
     fired = sorted({finding.rule_id for finding, _uri in located})
     index = {rule_id: i for i, rule_id in enumerate(fired)}
     rules: list[dict[str, Any]] = []
@@ -105,6 +143,10 @@ def sarif_document(
             }
         ],
     }
+    if notifications is not None:
+        sarif["runs"][0]["invocations"] = [  # type: ignore[index]
+            {"executionSuccessful": execution_successful, "toolExecutionNotifications": notifications}
+        ]
     return json.dumps(sarif, indent=2)
 
 

@@ -137,6 +137,9 @@ _CONDITIONAL_COMMENT = re.compile(
     r"'(?:[^'\\]|\\.|'')*'|\"(?:[^\"\\]|\\.|\"\")*\"|`(?:[^`]|``)*`|--[^\n]*|#[^\n]*|/\*(M?)!(\d*)(.*?)\*/",
     re.S,
 )
+# A T-SQL batch separator: a line that is only `GO`, optionally with a repeat count (sqlcmd/SSMS).
+_GO_AT = re.compile(r"[ \t]*GO[ \t]*(\d+)?[ \t]*(?=\r?\n|$)", re.I)
+_GO_LINE = re.compile(r"^[ \t]*GO[ \t]*(\d+)?[ \t]*\r?$", re.I | re.M)
 _DELIMITER_LINE = re.compile(r"^[ \t]*DELIMITER[ \t]+(\S+)[ \t]*\r?$", re.I | re.M)
 _FK_ACTIONS: Final[dict[str, FKAction]] = {
     "CASCADE": "cascade",
@@ -186,6 +189,13 @@ def _open_conditional_comments(text: str) -> str:
 
 def _split(ddl: str, dialect: str) -> list[_Stmt]:
     text = _open_conditional_comments(ddl) if dialect == "mysql" else ddl
+    if dialect == "tsql" and _GO_LINE.search(text):
+        # sqlglot tokenizes GO as a COMMAND whose argument swallows the next batch (with broken token
+        # positions), so cut at GO lines first; each batch is then split on ';' with its own line offset.
+        out_batches: list[_Stmt] = []
+        for piece_start, piece in _scan_pieces(text, None, go=True):
+            out_batches.extend(_split_tokens(piece, 1 + text.count("\n", 0, piece_start), dialect))
+        return out_batches
     if dialect != "mysql" or not _DELIMITER_LINE.search(text):
         return _split_tokens(text, 1, dialect)
     out: list[_Stmt] = []
@@ -284,17 +294,17 @@ def _shift(tok: Token, offset: int, first_line: int) -> Token:
     return Token(tok.token_type, tok.text, tok.line - first_line + 1, tok.col, tok.start - offset, tok.end - offset)
 
 
-def _scan_pieces(text: str, delimiter: str, *, go: bool) -> Iterator[tuple[int, str]]:
-    """Cut on `delimiter` outside quotes and comments (and on T-SQL GO lines): the tokenizer's fallback."""
+def _scan_pieces(text: str, delimiter: str | None, *, go: bool) -> Iterator[tuple[int, str]]:
+    """Cut on `delimiter` (if any) outside quotes and comments, and on T-SQL GO lines if `go`."""
     i, start, n = 0, 0, len(text)
     at_line_start = True
     while i < n:
         ch = text[i]
         if go and at_line_start:
-            match = re.match(r"[ \t]*GO[ \t]*(\d+)?[ \t]*(?=\r?\n|$)", text[i:], re.I)
+            match = _GO_AT.match(text, i)
             if match:
                 yield start, text[start:i]
-                i += match.end()
+                i = match.end()
                 start = i
                 continue
         at_line_start = ch == "\n"
@@ -310,7 +320,7 @@ def _scan_pieces(text: str, delimiter: str, *, go: bool) -> Iterator[tuple[int, 
             end = text.find("*/", i + 2)
             i = n if end < 0 else end + 2
             continue
-        if text.startswith(delimiter, i):
+        if delimiter is not None and text.startswith(delimiter, i):
             yield start, text[start:i]
             i += len(delimiter)
             start = i
@@ -1440,7 +1450,8 @@ def _scrub_index_statement(b: _Builder, tokens: list[Token], chars: list[str]) -
     while i < n:
         tok = tokens[i]
         if _is_word(tok, "CLUSTERED", "NONCLUSTERED", "COLUMNSTORE") and b.dialect == "tsql":
-            method = _word(tok).lower() if method is None else method
+            word = _word(tok).lower()
+            method = word if method is None or word == "columnstore" else method
             _blank(chars, tok.start, _first_end(tok))
         elif _is_word(tok, "FULLTEXT", "SPATIAL") and i < 3 and b.dialect == "mysql":
             method = tok.text.lower()
@@ -1603,7 +1614,12 @@ def _create_sequence(b: _Builder, stmt: _Stmt) -> None:
 def _alter_table(b: _Builder, stmt: _Stmt) -> None:
     tokens = stmt.tokens or []
     chars = list(stmt.text)
+    untrusted = False
     if b.dialect == "tsql":
+        if _tsql_constraint_trust(b, tokens):
+            return
+        words = _words(tokens, len(tokens))
+        untrusted = any(words[i : i + 3] == ["WITH", "NOCHECK", "ADD"] for i in range(len(words)))
         _tsql_alter_scrub(tokens, chars)
         default = _tsql_add_default(b, stmt, tokens)
         if default:
@@ -1620,8 +1636,14 @@ def _alter_table(b: _Builder, stmt: _Stmt) -> None:
         return
     for action in node.args.get("actions") or []:
         if isinstance(action, exp.AddConstraint):
+            known = (len(state.foreign_keys), len(state.checks))
             for item in action.expressions:
                 _add_table_constraint(b, state, item, stmt.line, None)
+            if untrusted:  # WITH NOCHECK: existing rows were not checked, so SQL Server marks it untrusted
+                state.foreign_keys[known[0] :] = [
+                    fk.model_copy(update={"validated": False}) for fk in state.foreign_keys[known[0] :]
+                ]
+                state.checks[known[1] :] = [c.model_copy(update={"validated": False}) for c in state.checks[known[1] :]]
         elif isinstance(action, exp.ColumnDef):
             _add_column(b, state, action, _layout_for(b, stmt, tokens, action.name), stmt)
             if b.dialect == "sqlite":  # the column as if written in CREATE TABLE, as SQLite keeps it
@@ -1653,6 +1675,48 @@ def _element_end(tokens: list[Token], lo: int) -> int:
         elif tokens[i].token_type == TokenType.COMMA and depth == 0:
             return i
     return len(tokens)
+
+
+def _tsql_constraint_trust(b: _Builder, tokens: list[Token]) -> bool:
+    """`ALTER TABLE t [WITH CHECK | WITH NOCHECK] {CHECK | NOCHECK} CONSTRAINT {ALL | name, ...}`.
+
+    NOCHECK disables the constraints, after which SQL Server no longer trusts them; only
+    WITH CHECK CHECK re-validates the rows and makes them trusted again. A plain CHECK CONSTRAINT
+    (what SSMS scripts after WITH NOCHECK ADD) enables them but leaves them untrusted.
+    """
+    words = _words(tokens, len(tokens))
+    at = next(
+        (i for i in range(3, len(words) - 1) if words[i] in ("CHECK", "NOCHECK") and words[i + 1] == "CONSTRAINT"),
+        None,
+    )
+    if at is None:
+        return False
+    head = at - 2 if words[at - 2 : at] in (["WITH", "CHECK"], ["WITH", "NOCHECK"]) else at
+    parts = [t.text for t in tokens[2:head] if t.token_type != TokenType.DOT]
+    if not parts:
+        return True
+    state = b.find(parts[-2] if len(parts) > 1 else None, parts[-1])
+    if state is None:
+        return True
+    if words[at] == "NOCHECK":
+        validated: bool | None = False
+    elif words[head : at + 1] == ["WITH", "CHECK", "CHECK"]:
+        validated = True
+    else:
+        validated = None  # enabled again, trust unchanged
+    if validated is None:
+        return True
+    names = {t.text.lower() for t in tokens[at + 2 :] if t.token_type != TokenType.COMMA}
+    every = "all" in names and len(names) == 1
+    state.foreign_keys = [
+        fk.model_copy(update={"validated": validated}) if every or (fk.name or "").lower() in names else fk
+        for fk in state.foreign_keys
+    ]
+    state.checks = [
+        c.model_copy(update={"validated": validated}) if every or (c.name or "").lower() in names else c
+        for c in state.checks
+    ]
+    return True
 
 
 def _tsql_alter_scrub(tokens: list[Token], chars: list[str]) -> None:

@@ -35,8 +35,13 @@ def normalized_predicate(index: Index) -> str:
     return text.replace('"', "").replace("`", "")
 
 
+# SQL Server's rowstore indexes, clustered or not, are B-trees (columnstore ones are not).
+_BTREE_ALIASES: frozenset[str] = frozenset({"clustered", "nonclustered"})
+
+
 def normalized_method(index: Index) -> str:
-    return (index.method or "btree").lower()
+    method = (index.method or "btree").lower()
+    return "btree" if method in _BTREE_ALIASES else method
 
 
 def index_subject(ctx: SchemaContext, table: Table, index: Index) -> str:

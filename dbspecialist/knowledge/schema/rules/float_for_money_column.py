@@ -94,8 +94,11 @@ NOT_MONEY_WORDS: frozenset[str] = frozenset(
 )
 
 _FLOAT = re.compile(
-    r"^(real|float\d*|double( precision)?|binary_float|binary_double|float64|float32)(\s*\(\d+\))?(\s+unsigned)?$"
+    r"^(real|float\d*|double( precision)?|binary_float|binary_double|float64|float32)"
+    r"(\s*\(\d+(\s*,\s*\d+)?\))?(\s+unsigned)?(\s+zerofill)?$"
 )
+# MySQL's deprecated FLOAT(M,D) / DOUBLE(M,D): M digits in all, D after the point.
+_DIGITS = re.compile(r"\(\s*(\d+)\s*,\s*(\d+)\s*\)")
 _WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
 
@@ -108,18 +111,29 @@ def is_money_name(name: str) -> bool:
     return bool(words) and any(w in MONEY_WORDS for w in words) and not any(w in NOT_MONEY_WORDS for w in words)
 
 
+def _scale(column: Column) -> tuple[int, int]:
+    """Precision and scale for the exact type: the declared (M,D) of FLOAT(M,D), else (12,2)."""
+    match = _DIGITS.search(column.data_type)
+    if match:
+        digits, decimals = int(match.group(1)), int(match.group(2))
+        if 0 < digits <= 65 and decimals <= min(digits, 30):
+            return digits, decimals
+    return 12, 2
+
+
 def _fix(ctx: SchemaContext, table_name: str, column: Column) -> Fix | None:
     col = quote_ident(column.name, ctx.engine)
+    m, d = _scale(column)
     if ctx.engine == "postgresql":
-        sql = f"ALTER TABLE {table_name} ALTER COLUMN {col} TYPE numeric(12,2);"
+        sql = f"ALTER TABLE {table_name} ALTER COLUMN {col} TYPE numeric({m},{d});"
     elif ctx.engine == "mysql":
         null = "" if column.nullable else " NOT NULL"
-        sql = f"ALTER TABLE {table_name} MODIFY COLUMN {col} DECIMAL(12,2){null};"
+        sql = f"ALTER TABLE {table_name} MODIFY COLUMN {col} DECIMAL({m},{d}){null};"
     elif ctx.engine == "tsql":
         null = " NULL" if column.nullable else " NOT NULL"
-        sql = f"ALTER TABLE {table_name} ALTER COLUMN {col} DECIMAL(12,2){null};"
+        sql = f"ALTER TABLE {table_name} ALTER COLUMN {col} DECIMAL({m},{d}){null};"
     elif ctx.engine == "clickhouse":
-        sql = f"ALTER TABLE {table_name} MODIFY COLUMN {col} Decimal(12, 2);"
+        sql = f"ALTER TABLE {table_name} MODIFY COLUMN {col} Decimal({m}, {d});"
     else:
         return None
     return Fix(

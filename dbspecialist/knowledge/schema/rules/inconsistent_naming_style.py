@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 from dbspecialist.knowledge.findings import Finding, Fix, RuleSpec, Severity
 from dbspecialist.knowledge.schema.context import SchemaContext
-from dbspecialist.knowledge.sql_text import qualified, quote_ident
+from dbspecialist.knowledge.schema.rename import rename_column, rename_table
+from dbspecialist.knowledge.sql_text import qualified
 
 SPEC = RuleSpec(
     id="SCH044",
@@ -92,15 +93,10 @@ def check(ctx: SchemaContext) -> Iterator[Finding]:
             continue
         name = qualified(table.schema_name, table.name, ctx.engine)
         statements = [
-            f"ALTER TABLE {name} RENAME COLUMN {quote_ident(c, ctx.engine)} TO "
-            f"{quote_ident(convert(c, dominant), ctx.engine)};"
-            for c in odd_columns
+            rename_column(ctx.engine, table.schema_name, table.name, c, convert(c, dominant)) for c in odd_columns
         ]
         if odd_table:
-            new = quote_ident(convert(table.name, dominant), ctx.engine)
-            statements.append(
-                f"RENAME TABLE {name} TO {new};" if ctx.engine == "mysql" else f"ALTER TABLE {name} RENAME TO {new};"
-            )
+            statements.append(rename_table(ctx.engine, table.schema_name, table.name, convert(table.name, dominant)))
         yield Finding(
             rule_id=SPEC.id,
             name=SPEC.name,

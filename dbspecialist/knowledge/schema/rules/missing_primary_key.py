@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from dbspecialist.knowledge.findings import Finding, Fix, RuleSpec, Severity
 from dbspecialist.knowledge.schema.context import SchemaContext
-from dbspecialist.knowledge.sql_text import qualified
+from dbspecialist.knowledge.sql_text import qualified, quote_ident
 
 SPEC = RuleSpec(
     id="SCH001",
@@ -49,6 +49,8 @@ def check(ctx: SchemaContext) -> Iterator[Finding]:
         unique = next((i for i in table.indexes if i.unique and not i.predicate and i.valid), None)
         name = qualified(table.schema_name, table.name, ctx.engine)
         not_null = [c.name for c in table.columns if not c.nullable]
+        # An identity / auto-increment / serial column already numbers the rows: it is the key to suggest.
+        numbered = [c.name for c in table.columns if c.identity or "nextval(" in (c.default or "").lower()]
         if ctx.engine == "sqlite":
             fix = None  # SQLite cannot add a primary key to an existing table: it needs a rebuild (see help)
         elif unique is not None:
@@ -59,10 +61,18 @@ def check(ctx: SchemaContext) -> Iterator[Finding]:
                 safety="unsafe",
                 note="Every key column must be NOT NULL; the table is locked while the key is added.",
             )
+        elif len(numbered) == 1:
+            fix = Fix(
+                title=f"Make the generated column {numbered[0]} the primary key",
+                statements=[f"ALTER TABLE {name} ADD PRIMARY KEY ({quote_ident(numbered[0], ctx.engine)});"],
+                safety="display-only",
+                note="Generated values are unique unless rows were inserted with explicit ids; check that first.",
+            )
         elif not_null:
+            guessed = ", ".join(quote_ident(c, ctx.engine) for c in not_null[:2])
             fix = Fix(
                 title="Add a primary key on the column(s) that identify a row",
-                statements=[f"ALTER TABLE {name} ADD PRIMARY KEY ({', '.join(not_null[:2])});"],
+                statements=[f"ALTER TABLE {name} ADD PRIMARY KEY ({guessed});"],
                 safety="display-only",
                 note="Check the chosen columns are unique first; this is a suggestion, not a known key.",
             )

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from dbspecialist.knowledge.findings import Finding, Fix, RuleSpec, Severity
 from dbspecialist.knowledge.schema.context import SchemaContext
+from dbspecialist.knowledge.schema.rename import rename_column, rename_table
 from dbspecialist.knowledge.schema.reserved_words import is_reserved
 from dbspecialist.knowledge.sql_text import qualified
 
@@ -92,9 +93,7 @@ def check(ctx: SchemaContext) -> Iterator[Finding]:
         if is_reserved(table.name, ctx.engine):
             new = SUGGESTED.get(table.name.lower(), f"{table.name.lower()}s")
             old = table_name
-            statement = (
-                f"RENAME TABLE {old} TO {new};" if ctx.engine == "mysql" else f"ALTER TABLE {old} RENAME TO {new};"
-            )
+            statement = rename_table(ctx.engine, table.schema_name, table.name, new)
             yield Finding(
                 rule_id=SPEC.id,
                 name=SPEC.name,
@@ -138,7 +137,7 @@ def check(ctx: SchemaContext) -> Iterator[Finding]:
                 help=f"Rename the column to a non-reserved name such as {new}.",
                 fix=Fix(
                     title=f"Rename {column.name} to {new}",
-                    statements=[f"ALTER TABLE {table_name} RENAME COLUMN {col} TO {new};"],
+                    statements=[rename_column(ctx.engine, table.schema_name, table.name, column.name, new)],
                     safety="display-only",
                     note="Update every query, view, index expression and application that uses the old name.",
                 ),

@@ -79,7 +79,7 @@ def check(ctx: SchemaContext) -> Iterator[Finding]:
                     f"ALTER TABLE {name} ADD CONSTRAINT {constraint} CHECK ({col} IN ({values})) NOT VALID;",
                     f"ALTER TABLE {name} VALIDATE CONSTRAINT {constraint};",
                 ]
-            elif ctx.engine == "mysql":
+            elif ctx.engine in ("mysql", "tsql"):
                 statements = [survey, f"ALTER TABLE {name} ADD CONSTRAINT {constraint} CHECK ({col} IN ({values}));"]
             else:
                 statements = [survey]

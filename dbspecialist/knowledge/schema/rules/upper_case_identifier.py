@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 from dbspecialist.knowledge.findings import Finding, Fix, RuleSpec, Severity
 from dbspecialist.knowledge.schema.context import SchemaContext
-from dbspecialist.knowledge.sql_text import qualified, quote_ident
+from dbspecialist.knowledge.schema.rename import rename_column, rename_table
+from dbspecialist.knowledge.sql_text import qualified
 
 SPEC = RuleSpec(
     id="SCH045",
@@ -54,12 +55,9 @@ def check(ctx: SchemaContext) -> Iterator[Finding]:
         if not upper_table and not upper_columns:
             continue
         name = qualified(table.schema_name, table.name, ctx.engine)
-        statements = [
-            f"ALTER TABLE {name} RENAME COLUMN {quote_ident(c, ctx.engine)} TO {quote_ident(snake(c), ctx.engine)};"
-            for c in upper_columns
-        ]
+        statements = [rename_column(ctx.engine, table.schema_name, table.name, c, snake(c)) for c in upper_columns]
         if upper_table:
-            statements.append(f"ALTER TABLE {name} RENAME TO {quote_ident(snake(table.name), ctx.engine)};")
+            statements.append(rename_table(ctx.engine, table.schema_name, table.name, snake(table.name)))
         yield Finding(
             rule_id=SPEC.id,
             name=SPEC.name,
