@@ -363,6 +363,23 @@ CASES: list[RuleCase] = [
         fires=False,
         engine="mysql",
     ),
+    # SCH055 deprecated-lob-type
+    RuleCase(
+        "SCH055",
+        "ntext, image and text",
+        (tbl("Posts", col("Body", "ntext", False), col("Raw", "image"), col("Notes", "text"), schema_name="dbo"),),
+        fires=True,
+        engine="tsql",
+        subjects=("dbo.Posts.Body", "dbo.Posts.Raw", "dbo.Posts.Notes"),
+        evidence={"data_type": "ntext", "replacement": "NVARCHAR(MAX)"},
+    ),
+    RuleCase(
+        "SCH055",
+        "the (max) types",
+        (tbl("Posts", col("Body", "nvarchar(max)", False), col("Raw", "varbinary(max)"), schema_name="dbo"),),
+        fires=False,
+        engine="tsql",
+    ),
     # SCH050 uuid-stored-as-text
     RuleCase(
         "SCH050",
