@@ -13,6 +13,8 @@ Messages never contain secrets: every message is redacted before it leaves the s
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 
 class DBSpecialistError(Exception):
     """An expected failure with a message a person can act on."""
@@ -42,3 +44,16 @@ class QueryError(DBSpecialistError):
 
 class QueryTimeoutError(DBSpecialistError):
     code = "timeout"
+
+
+def validation_problems(exc: ValidationError) -> list[str]:
+    """A pydantic validation error as plain clauses, one per problem: `where: what is wrong (got <value>)`,
+    without pydantic's header and documentation links; values are redacted and cut short."""
+    from dbspecialist.redaction import redact
+
+    problems = []
+    for error in exc.errors(include_url=False):
+        where = ".".join(str(part) for part in error["loc"]) or "arguments"
+        shown = "" if error["type"] == "missing" else f" (got {redact(repr(error.get('input')))[:80]})"
+        problems.append(f"{where}: {error['msg'][:1].lower()}{error['msg'][1:]}{shown}")
+    return problems

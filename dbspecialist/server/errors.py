@@ -11,7 +11,7 @@ from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import ValidationError
 
-from dbspecialist.errors import DBSpecialistError
+from dbspecialist.errors import DBSpecialistError, validation_problems
 from dbspecialist.redaction import redact
 
 P = ParamSpec("P")
@@ -43,12 +43,7 @@ def tool_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
 
 def argument_error_message(tool: str, exc: ValidationError) -> str:
     """Arguments that do not match a tool's input schema, one plain line per problem (no pydantic boilerplate)."""
-    problems = []
-    for error in exc.errors(include_url=False)[:MAX_ARGUMENT_PROBLEMS]:
-        where = ".".join(str(part) for part in error["loc"]) or "arguments"
-        given = error.get("input")
-        shown = "" if error["type"] == "missing" else f" (got {redact(repr(given))[:80]})"
-        problems.append(f"{where}: {error['msg'][:1].lower()}{error['msg'][1:]}{shown}")
+    problems = validation_problems(exc)[:MAX_ARGUMENT_PROBLEMS]
     more = exc.error_count() - len(problems)
     tail = f"; and {more} more" if more > 0 else ""
     return f"Error executing tool {tool}: invalid arguments: {'; '.join(problems)}{tail}"

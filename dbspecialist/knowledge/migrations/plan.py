@@ -14,6 +14,7 @@ from typing import Final
 from pydantic import ValidationError
 
 from dbspecialist.adapters.catalog import Catalog
+from dbspecialist.errors import validation_problems
 from dbspecialist.knowledge.findings import Finding, Report
 from dbspecialist.knowledge.migrations.context import PlanContext, PlannerOutput
 from dbspecialist.knowledge.migrations.model import (
@@ -189,11 +190,7 @@ def _stats(given: Mapping[str, TableStats | Mapping[str, int | None]] | None) ->
         try:
             stats[name.lower()] = TableStats.model_validate(dict(value))
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(map(str, e['loc']))}: {e['msg'][:1].lower()}{e['msg'][1:]} (got {e.get('input')!r})"
-                for e in exc.errors(include_url=False)
-            )
-            raise MigrationInputError(f"table_stats[{name!r}]: {problems}") from None
+            raise MigrationInputError(f"table_stats[{name!r}]: {'; '.join(validation_problems(exc))}") from None
     return stats
 
 
