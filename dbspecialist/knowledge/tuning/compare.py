@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import re
 
+from dbspecialist.knowledge.tuning.model import largest_exact_unit
+
 _SIZE_RE = re.compile(r"^\s*(?P<num>-?\d+(?:\.\d+)?)\s*(?P<unit>[kmgt]i?b?|b|bytes)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "b": 1, "bytes": 1, "k": 1024, "kb": 1024, "m": 1024**2, "mb": 1024**2, "g": 1024**3, "gb": 1024**3}
 _UNITS |= {"t": 1024**4, "tb": 1024**4, "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}
@@ -43,11 +45,11 @@ def live_value(
     if engine == "sqlite" and name is not None and name.lower() in _SQLITE_ENUMS:
         return _SQLITE_ENUMS[name.lower()].get(value.strip(), value)
     if like is not None and value.isdigit() and _MYSQL_SIZE_RE.match(like):
-        return _largest_unit(int(value), _MYSQL_SIZE_NAMES)
+        return largest_exact_unit(int(value), _MYSQL_SIZE_NAMES)
     if engine == "postgresql" and unit in _PG_UNITS and value.lstrip("-").isdigit() and int(value) >= 0:
-        return _largest_unit(int(value) * _PG_UNITS[unit], _SIZE_NAMES)
+        return largest_exact_unit(int(value) * _PG_UNITS[unit], _SIZE_NAMES)
     if engine == "postgresql" and unit in _PG_TIME and value.lstrip("-").isdigit():
-        return _largest_unit(int(value) * _PG_TIME[unit], _TIME_NAMES) if int(value) >= 0 else value
+        return largest_exact_unit(int(value) * _PG_TIME[unit], _TIME_NAMES) if int(value) >= 0 else value
     return value
 
 
@@ -58,13 +60,6 @@ _TIME_NAMES = (("d", 86_400_000), ("h", 3_600_000), ("min", 60_000), ("s", 1000)
 
 _MYSQL_SIZE_RE = re.compile(r"^\d+[KMGT]$")
 _MYSQL_SIZE_NAMES = (("T", 1024**4), ("G", 1024**3), ("M", 1024**2), ("K", 1024), ("", 1))
-
-
-def _largest_unit(amount: int, names: tuple[tuple[str, int], ...]) -> str:
-    for name, size in names:
-        if amount and amount % size == 0:
-            return f"{amount // size}{name}"
-    return f"{amount}{names[-1][0]}"
 
 
 def same(recommended: str, live: str) -> bool:

@@ -144,6 +144,14 @@ MB = 1024**2
 KB = 1024
 
 
+def largest_exact_unit(amount: int, names: tuple[tuple[str, int], ...]) -> str:
+    """`amount` in the first (largest) unit of `names` that divides it exactly; else in the last one."""
+    for name, size in names:
+        if amount and amount % size == 0:
+            return f"{amount // size}{name}"
+    return f"{amount}{names[-1][0]}"
+
+
 def format_size(num_bytes: int) -> str:
     """PostgreSQL-style size: the largest of GB/MB that divides exactly, else kB."""
     for unit, size in (("GB", GB), ("MB", MB)):

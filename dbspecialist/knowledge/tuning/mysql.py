@@ -23,6 +23,7 @@ from dbspecialist.knowledge.tuning.model import (
     TuningInputError,
     TuningInputs,
     TuningReport,
+    largest_exact_unit,
 )
 
 # --- versions -------------------------------------------------------------------------------------
@@ -183,10 +184,9 @@ def _parse_version(engine: str, raw: str | None) -> _Version:
 
 def cnf_size(num_bytes: int) -> str:
     """my.cnf size: the largest of G/M/K that divides exactly, else plain bytes."""
-    for unit, size in (("G", GB), ("M", MB), ("K", KB)):
-        if num_bytes >= size and num_bytes % size == 0:
-            return f"{num_bytes // size}{unit}"
-    return str(num_bytes)
+    if num_bytes <= 0:
+        return str(num_bytes)
+    return largest_exact_unit(num_bytes, (("G", GB), ("M", MB), ("K", KB), ("", 1)))
 
 
 @dataclass
