@@ -42,7 +42,7 @@ def review_schema_command(args: argparse.Namespace) -> int:
         print(render.format_sarif(review, artifact_uri=source if source != "stdin" else "schema.sql"))
     else:
         render.print_text(review, source)
-    if render.nothing_parsed(review):
+    if review.nothing_parsed():
         print(
             f"dbspecialist: no table could be parsed from {source} "
             f"({len(review.parse_warnings)} parse warnings; is --dialect {args.dialect or 'postgres'} right?)",

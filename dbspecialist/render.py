@@ -64,13 +64,8 @@ def format_sarif(review: SchemaReview, artifact_uri: str) -> str:
         tags=["database", "schema"],
         properties=properties,
         notifications=notifications,
-        execution_successful=not nothing_parsed(review),
+        execution_successful=not review.nothing_parsed(),
     )
-
-
-def nothing_parsed(review: SchemaReview) -> bool:
-    """A DDL review that read no table while some statement failed to parse: the input was not understood."""
-    return review.source == "ddl" and review.tables_reviewed == 0 and bool(review.parse_warnings)
 
 
 def sarif_document(

@@ -175,6 +175,13 @@ def register_review_tools(mcp: MCPServer, state: ServerState) -> None:
                 result = await asyncio.to_thread(review_ddl, ddl, dialect=dialect, min_severity=severity, tables=tables)
             except ValueError as exc:
                 raise QueryError(str(exc)) from None
+            if result.nothing_parsed():
+                first = result.parse_warnings[0]
+                raise QueryError(
+                    f"no table could be read from `ddl` as {dialect}: {len(result.parse_warnings)} statement(s) "
+                    f"failed to parse, the first at line {first.line} ({first.message}: {first.statement_start!r}). "
+                    "Check `dialect`, or paste CREATE TABLE statements"
+                )
             return result.capped(max_findings)
         assert connection is not None
         adapter = await state.registry.get(connection)

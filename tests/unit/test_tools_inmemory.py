@@ -175,3 +175,14 @@ async def test_rule_docs_are_resources(sample_config: ConnectionConfig) -> None:
     )
     text = page.contents[0].text  # type: ignore[union-attr]
     assert text.startswith("# SCH002 `foreign-key-without-index`") and "## Use instead" in text
+
+
+async def test_review_schema_of_ddl_it_cannot_read_at_all_is_a_tool_error() -> None:
+    result = await call([], "review_schema", {"ddl": "CREATE TABLE (((\nSELEC oops;", "dialect": "postgres"})
+    message = text(result)
+    assert result.is_error and "no table could be read from `ddl` as postgres" in message
+    assert "the first at line 1" in message and "Check `dialect`" in message
+    # one readable table is enough: the unreadable statements stay parse warnings
+    ok = await call([], "review_schema", {"ddl": "CREATE TABLE t (id int PRIMARY KEY);\nSELEC oops;"})
+    assert not ok.is_error and ok.structured_content["tables_reviewed"] == 1
+    assert len(ok.structured_content["parse_warnings"]) == 1

@@ -38,6 +38,10 @@ class SchemaReview(BaseModel):
     truncated: bool = Field(default=False, description="more findings exist than were returned (see counts)")
     note: str | None = None
 
+    def nothing_parsed(self) -> bool:
+        """A DDL review that read no table while some statement failed to parse: the input was not understood."""
+        return self.source == "ddl" and self.tables_reviewed == 0 and bool(self.parse_warnings)
+
     def capped(self, max_findings: int) -> SchemaReview:
         """Keep the most severe `max_findings` findings; counts still cover all of them."""
         if len(self.findings) <= max_findings:
